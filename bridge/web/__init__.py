@@ -1,0 +1,32 @@
+"""HTTP surface of the bridge: blueprints and the per-request database connection."""
+
+from __future__ import annotations
+
+import sqlite_utils
+from flask import Flask, current_app, g
+
+from bridge import store
+
+
+def get_db() -> sqlite_utils.Database:
+    """The request's database connection, opened on first use and closed at teardown."""
+    if "db" not in g:
+        g.db = store.connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def _close_db(_exc: BaseException | None = None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.close()
+
+
+def init_app(app: Flask) -> None:
+    """Register teardown and every blueprint; migrate the database once at start-up."""
+    from bridge.web import health, hooks
+
+    db = store.connect(app.config["DATABASE"], migrate=True)
+    db.close()
+    app.teardown_appcontext(_close_db)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(hooks.bp)

@@ -1,0 +1,28 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from bridge import __version__, store
+from bridge.web import get_db
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz():  # type: ignore[no-untyped-def]
+    """The process answers. Cheap: no database, no Otwa."""
+    return jsonify({"ok": True, "version": __version__})
+
+
+@bp.get("/readyz")
+def readyz():  # type: ignore[no-untyped-def]
+    """Ready to take hooks: the database opens and every migration is applied."""
+    db = get_db()
+    pending = store.pending_migrations(db)
+    if pending:
+        return jsonify(
+            {"ok": False, "error": {"code": "migrations_pending", "message": f"Pending: {pending}"}}
+        ), 503
+    return jsonify({"ok": True})

@@ -1,0 +1,45 @@
+"""The app factory, the probes and the one error shape."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge import create_app
+
+
+@pytest.fixture
+def client(db_path: Path):
+    return create_app({"DATABASE": str(db_path), "TESTING": True}).test_client()
+
+
+def test_healthz_answers_without_touching_anything(client) -> None:
+    r = client.get("/healthz")
+    assert r.status_code == 200
+    assert r.json["ok"] is True
+
+
+def test_readyz_reports_migrated_database(client) -> None:
+    r = client.get("/readyz")
+    assert r.status_code == 200
+    assert r.json == {"ok": True}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [("GET", "/nope", 404, "not_found"), ("DELETE", "/healthz", 405, "method_not_allowed")],
+)
+def test_errors_share_one_json_shape(client, method, path, status, code) -> None:
+    r = client.open(path, method=method)
+    assert r.status_code == status
+    assert r.json == {"ok": False, "error": {"code": code, "message": r.json["error"]["message"]}}
+    assert r.json["error"]["message"]
+
+
+def test_settings_layering_mapping_wins(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BRIDGE_OTWA_TIMEOUT", "3.5")
+    app = create_app({"DATABASE": str(db_path)})
+    assert app.config["OTWA_TIMEOUT"] == 3.5
+    app = create_app({"DATABASE": str(db_path), "OTWA_TIMEOUT": 7})
+    assert app.config["OTWA_TIMEOUT"] == 7.0
