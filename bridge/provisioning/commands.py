@@ -50,6 +50,8 @@ class Command:
     options: dict[str, str] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     client: dict[str, Any] = field(default_factory=dict)
+    # X-Request-Id of the hook that carried the command: logged from hook to Otwa call.
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)
