@@ -72,6 +72,9 @@ SETTINGS: tuple[Setting, ...] = (
         "SQLite file of the rate-limit budget shared by every process on the machine.",
     ),
     Setting("LOG_LEVEL", "INFO", "Log level of the bridge's structured logs."),
+    # -- hook intake (bridge.web.hooks; docs/hooks.md) --
+    Setting("HOOK_MAX_BYTES", 65536, "Largest hook body accepted (bytes); larger is 413.", int),
+    Setting("HOOK_TOLERANCE", 300, "Allowed webhook-timestamp skew, both directions, s.", int),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
