@@ -20,8 +20,12 @@ def m001_webhook_events(db: sqlite_utils.Database) -> None:
             received_at REAL NOT NULL,
             action TEXT,
             service_id TEXT,
+            body_sha256 TEXT,        -- a reused webhook-id with another body is refused (409)
+            request_id TEXT,         -- X-Request-Id of the first delivery
+            operation_id TEXT,       -- provisioning operation recorded in the same transaction
             status INTEGER,          -- HTTP status of the first reply; NULL while in flight
             reply TEXT,              -- JSON of the first reply, replayed verbatim
+            replied_at REAL,
             PRIMARY KEY (panel, webhook_id)
         )
         """
