@@ -185,21 +185,22 @@ class Budget:
         self, api_key: str, *, priority: Priority = "background", wait: float | None = None
     ) -> None:
         """Take one slot for ``api_key``, waiting at most ``wait`` seconds (None: ``2*window``
-        for background, ``window`` for interactive). Raises ``BudgetExhausted`` otherwise."""
+        for background, ``1.25*window`` for interactive: a 429 hold lasts at most one window).
+        Raises ``BudgetExhausted`` at once when the wait needed is longer than that."""
         if priority not in PRIORITIES:
             raise ValueError(f"priority must be one of {PRIORITIES}, not {priority!r}")
         if wait is None:
-            wait = self.window if priority == "interactive" else 2 * self.window
+            wait = (1.25 if priority == "interactive" else 2.0) * self.window
         key = key_id(api_key)
         waiter = uuid.uuid4().hex
-        deadline = time.monotonic() + max(0.0, wait)
+        deadline = self._clock() + max(0.0, wait)
         try:
             while True:
                 with self._tx() as conn:
                     delay = self._try_take(conn, key, priority, waiter)
                 if delay <= 0:
                     return
-                left = deadline - time.monotonic()
+                left = deadline - self._clock()
                 if delay > left:
                     raise BudgetExhausted(
                         f"no Otwa budget slot for a {priority} call within {wait:g}s",

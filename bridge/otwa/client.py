@@ -237,6 +237,7 @@ class OtwaClient:
                     request_id=request_id,
                     reason=response.reason or "",
                     reset_after=reset_after,
+                    idempotent=bool(idempotency_key),
                 )
             if error.status is None:
                 elapsed_ms = round((time.monotonic() - started) * 1000, 1)

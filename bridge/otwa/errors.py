@@ -222,8 +222,14 @@ def error_from_response(
     request_id: str | None,
     reason: str = "",
     reset_after: float | None = None,
+    idempotent: bool = False,
 ) -> OtwaAPIError:
-    """Map one error response to its class (the only place statuses become classes)."""
+    """Map one error response to its class (the only place statuses become classes).
+
+    ``idempotent``: the request carried an ``Idempotency-Key``. Then a 422 is a key reused
+    with a different body, and a 409 that speaks of the key (or of the request being in
+    flight / in progress) is the first request still executing.
+    """
     messages = messages_of(body, reason or f"HTTP {status}")
     message = "; ".join(messages)
     common: dict[str, Any] = {
@@ -233,11 +239,15 @@ def error_from_response(
         "messages": messages,
     }
     lowered = message.lower()
-    if status in (409, 422) and "idempotency" in lowered:
-        in_flight = status == 409 and any(
-            w in lowered for w in ("in flight", "in-flight", "in progress", "processing")
-        )
-        return IdempotencyConflict(message, in_flight=in_flight, **common)
+    about_key = "idempotency" in lowered
+    in_flight_words = any(
+        w in lowered
+        for w in ("in flight", "in-flight", "in progress", "still executing", "processing")
+    )
+    if status == 422 and (about_key or idempotent):
+        return IdempotencyConflict(message, in_flight=False, **common)
+    if status == 409 and (about_key or (idempotent and in_flight_words)):
+        return IdempotencyConflict(message, in_flight=in_flight_words, **common)
     if status == 429:
         return RateLimitedError(message, reset_after=reset_after, **common)
     if status >= 500:

@@ -226,6 +226,7 @@ class IpEntry:
     netmask: str | None = None
     cidr: str | None = None
     region: str | None = None
+    type: str | None = None  # the add-on type that brought it: extra-ip | ip-class
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> IpEntry:
@@ -235,6 +236,7 @@ class IpEntry:
             netmask=_str(d.get("netmask")),
             cidr=_str(d.get("cidr")),
             region=_str(d.get("region")),
+            type=_str(d.get("type")),
         )
 
 
@@ -259,6 +261,8 @@ class Server:
     vcpu: int | None = None
     ram_mb: int | None = None
     disk_gb: int | None = None
+    addons: list[ProductAddon] = field(default_factory=list)  # attached (detail only)
+    renews_at: datetime | None = None  # end of the current billing period (detail only)
     replayed: bool = False
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -283,6 +287,10 @@ class Server:
             vcpu=_int(d.get("vcpu", specs.get("vcpu"))),
             ram_mb=_int(d.get("ramMb", specs.get("ramMb"))),
             disk_gb=_int(d.get("diskGb", specs.get("diskGb"))),
+            addons=[
+                ProductAddon.from_dict(a) for a in d.get("addons") or [] if isinstance(a, dict)
+            ],
+            renews_at=_dt(d.get("renewsAt")),
             replayed=replayed,
             raw=d,
         )
@@ -300,6 +308,7 @@ class Credentials:
     ip: str | None = None
     port: int | None = None
     rdp_address: str | None = None
+    protocol: str | None = None  # ssh | rdp
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -312,6 +321,7 @@ class Credentials:
             ip=_str(d.get("ip")),
             port=_int(d.get("port")),
             rdp_address=_str(d.get("rdpAddress")),
+            protocol=_str(d.get("protocol")),
             raw=d,
         )
 
@@ -390,20 +400,24 @@ class AddonOffer:
 
 @dataclass
 class AddonPurchase:
-    """``POST /servers/:id/addons``: what was attached, what it cost, the wallet after."""
+    """``POST /servers/:id/addons``: what was attached, what it cost, the wallet after,
+    and the server with its new add-on (and any new IPs)."""
 
     addon: AddonOffer | None
     charged: Decimal | None
     balance: Decimal | None
+    server: Server | None = None
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> AddonPurchase:
         addon = d.get("addon")
+        server = d.get("server")
         return cls(
             addon=AddonOffer.from_dict(addon) if isinstance(addon, dict) else None,
             charged=money(d.get("charged", d.get("proratedPrice"))),
             balance=money(d.get("balance")),
+            server=Server.from_dict(server) if isinstance(server, dict) else None,
             raw=d,
         )
 
