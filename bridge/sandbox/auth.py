@@ -1,0 +1,89 @@
+"""API-key authentication, the per-key rate limit and per-endpoint scope checks.
+
+Order for every /api/v1 request (except the public affiliate rule): key (401) -> rate limit
+(429; every request with a valid key counts, whatever its outcome) -> scope (403) -> the
+endpoint (404 for another account's server, never 403).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import current_app, g, request
+
+from bridge.sandbox.accounts import Account, ApiKey
+from bridge.sandbox.errors import ApiError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def state() -> Any:
+    return current_app.config["SANDBOX_STATE"]
+
+
+def authenticate() -> None:
+    """before_request of the API blueprint: sets ``g.key`` and ``g.verdict`` or raises."""
+    if request.url_rule is None or getattr(
+        current_app.view_functions.get(request.endpoint or ""), "public", False
+    ):
+        return
+    header = request.headers.get("Authorization", "")
+    if not header:
+        raise ApiError(401, "Missing API key: send Authorization: Bearer otwa_...")
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token.startswith("otwa_"):
+        raise ApiError(401, "Malformed Authorization header: expected Bearer otwa_...")
+    st = state()
+    with st.lock:
+        key = st.keys.get(token)
+        if key is None:
+            raise ApiError(401, "Invalid API key")
+        verdict = st.limiter.hit(token, st.now())
+    g.key, g.verdict = key, verdict
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            "ThrottlerException: Too Many Requests",
+            {"Retry-After": verdict.retry_after(st.clock)},
+        )
+    if not getattr(current_app.view_functions[request.endpoint or ""], "idempotent", False):
+        processing_delay()
+
+
+def processing_delay() -> None:
+    """Sleep the configured artificial latency (PUT /_sandbox/latency), outside the lock."""
+    delay = state().latency
+    if delay > 0:
+        time.sleep(delay)
+
+
+def requires(*scopes: str) -> Callable[[F], F]:
+    """Reject with 403 naming the missing scope(s) unless the key holds all of ``scopes``."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            key: ApiKey = g.key
+            missing = key.missing(scopes)
+            if missing:
+                raise ApiError(403, f"API key is missing required scope(s): {', '.join(missing)}")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def public(view: F) -> F:
+    """Mark a view as needing no key and not rate-limited."""
+    view.public = True  # type: ignore[attr-defined]
+    return view
+
+
+def account() -> Account:
+    """The account of the calling key (callers hold the state lock)."""
+    return state().accounts[g.key.account_id]

@@ -1,0 +1,10 @@
+"""The /api/v1 blueprint; view modules register their routes on it."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+from bridge.sandbox.auth import authenticate
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+api.before_request(authenticate)

@@ -1,0 +1,133 @@
+"""All sandbox state, in memory, behind one lock.
+
+Every handler that reads or changes state holds ``state.lock`` for the whole read-decide-
+write step, so parallel requests (the server is threaded) see each other's effects
+atomically: a wallet can never go negative, one Idempotency-Key never runs twice.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from bridge.sandbox.accounts import Account, ApiKey, boot_accounts
+from bridge.sandbox.clock import SandboxClock, iso
+from bridge.sandbox.faults import FaultInjector
+from bridge.sandbox.idempotency import IdempotencyStore
+from bridge.sandbox.ipam import IpPool
+from bridge.sandbox.money import fmt
+from bridge.sandbox.ratelimit import RateLimiter
+from bridge.sandbox.servers import Server
+from bridge.sandbox.sso import SsoStore
+
+
+class SandboxState:
+    def __init__(self, time_scale: float = 1.0, seed: int | None = None) -> None:
+        self.lock = threading.RLock()
+        self.clock = SandboxClock(time_scale)
+        self.seed = seed
+        self.faults = FaultInjector()
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to boot state: accounts, no servers/charges/keys/tokens, faults cleared."""
+        with self.lock:
+            self.accounts: dict[str, Account]
+            self.keys: dict[str, ApiKey]
+            self.accounts, self.keys = boot_accounts()
+            self.servers: dict[str, Server] = {}
+            self.charges: list[dict[str, Any]] = []
+            self.ipam = IpPool()
+            self.limiter = RateLimiter()
+            self.idem = IdempotencyStore()
+            self.sso = SsoStore()
+            self.rng = random.Random(self.seed)
+            self.stats_rng = random.Random(self.seed)
+            self.failure_rate = 0.0
+            self.latency = 0.0
+            self.counts: dict[str, dict[str, int]] = {
+                "byKey": {}, "byRoute": {}, "byStatus": {}, "faults": {},
+            }  # fmt: skip
+            self.rate_limited = 0
+            self.total_requests = 0
+            self.clock.set_scale(self.clock.boot_scale)
+            self.faults.clear()
+
+    # -- helpers used by the views (callers hold the lock) --------------------------------
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    def server_of(self, account_id: str, server_id: str) -> Server | None:
+        """The account's server (brought up to date), or None: another account's is None."""
+        s = self.servers.get(server_id)
+        if s is None or s.account_id != account_id:
+            return None
+        s.refresh(self.now())
+        return s
+
+    def charge(self, account: Account, amount: Decimal, kind: str, server_id: str,
+               description: str) -> dict[str, Any]:  # fmt: skip
+        """Debit ``amount`` (caller checked the balance) and record the charge."""
+        account.balance -= amount
+        entry = {
+            "id": str(uuid.uuid4()),
+            "accountId": account.id,
+            "account": account.name,
+            "serverId": server_id,
+            "kind": kind,
+            "amount": fmt(amount),
+            "balanceAfter": fmt(account.balance),
+            "description": description,
+            "createdAt": iso(self.now()),
+        }
+        self.charges.append(entry)
+        return entry
+
+    def count(self, key: str, route: str, status: str, fault: str | None) -> None:
+        with self.lock:
+            self.total_requests += 1
+            for bucket, name in (("byKey", key), ("byRoute", route), ("byStatus", status)):
+                self.counts[bucket][name] = self.counts[bucket].get(name, 0) + 1
+            if fault:
+                self.counts["faults"][fault] = self.counts["faults"].get(fault, 0) + 1
+            elif status == "429":
+                self.rate_limited += 1
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything GET /_sandbox/state shows."""
+        with self.lock:
+            now = self.now()
+            servers = []
+            for s in self.servers.values():
+                s.refresh(now)
+                body = s.detail(now)
+                body.update(accountId=s.account_id, username=s.username, password=s.password)
+                servers.append(body)
+            return {
+                "now": now,
+                "nowIso": iso(now),
+                "timeScale": self.clock.scale,
+                "seed": self.seed,
+                "buildFailureRate": self.failure_rate,
+                "latency": self.latency,
+                "accounts": [
+                    {"id": a.id, "name": a.name, "balance": fmt(a.balance), "keys": a.keys}
+                    for a in self.accounts.values()
+                ],
+                "balances": {
+                    k.key: fmt(self.accounts[k.account_id].balance) for k in self.keys.values()
+                },  # fmt: skip
+                "servers": servers,
+                "charges": list(self.charges),
+                "requests": {
+                    "total": self.total_requests,
+                    "rateLimited": self.rate_limited,
+                    **{k: dict(v) for k, v in self.counts.items()},
+                },
+                "faults": self.faults.describe(),
+                "idempotencyKeys": len(self.idem.records),
+            }

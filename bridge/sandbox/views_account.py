@@ -1,0 +1,119 @@
+"""Account (account, reseller, dashboard SSO), catalog and public endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+
+from bridge.sandbox.auth import account, public, requires, state
+from bridge.sandbox.blueprint import api
+from bridge.sandbox.catalog import OS_TEMPLATES, PLANS, REGIONS, price_for
+from bridge.sandbox.errors import ApiError
+from bridge.sandbox.money import fmt
+from bridge.sandbox.sso import TTL, valid_next
+from bridge.sandbox.validation import json_body
+
+
+@api.get("/account")
+@requires("account:read")
+def get_account() -> Any:
+    with state().lock:
+        a = account()
+        return {
+            "id": a.id,
+            "email": a.email,
+            "firstName": a.first_name,
+            "lastName": a.last_name,
+            "balance": fmt(a.balance),
+            "tier": a.tier,
+            "createdAt": a.created_at,
+        }
+
+
+@api.get("/reseller")
+@requires("account:read")
+def get_reseller() -> Any:
+    with state().lock:
+        a = account()
+        return {
+            "partner": a.partner,
+            "brandSlug": a.brand_slug,
+            "brandName": a.brand_name,
+            "marginPercent": fmt(a.margin_percent),
+        }
+
+
+def sso_link(account_id: str, default_target: str) -> tuple[dict[str, Any], int]:
+    """Issue a one-time link to ``next`` (validated) or ``default_target``."""
+    body = json_body(required=False)
+    target = body.get("next", default_target)
+    if not valid_next(target):
+        raise ApiError(400, "next must be a relative path starting with '/' (not '//')")
+    st = state()
+    with st.lock:
+        token = st.sso.issue(account_id, target, st.now())
+    return {"url": f"{request.host_url}sso/{token}", "expiresIn": TTL}, 201
+
+
+@api.post("/sso")
+@requires("servers:write")
+def create_sso() -> Any:
+    with state().lock:
+        account_id = account().id
+    return sso_link(account_id, "/dashboard")
+
+
+@api.get("/products")
+@requires("account:read")
+def list_products() -> Any:
+    with state().lock:
+        margin = account().margin_percent if account().partner else None
+    out = []
+    for p in PLANS:
+        pay = (lambda d: price_for(d, margin)) if margin is not None else (lambda d: d)
+        out.append(
+            {
+                "id": p.id,
+                "name": p.name,
+                "vcpu": p.vcpu,
+                "ramMb": p.ram_mb,
+                "diskGb": p.disk_gb,
+                "bandwidthGb": p.bandwidth_gb,
+                "monthlyPrice": fmt(pay(p.monthly_price)),
+                "regions": list(p.regions),
+                "addons": [
+                    {
+                        "id": a.id,
+                        "name": a.name,
+                        "type": a.type,
+                        "monthlyPrice": fmt(pay(a.monthly_price)),
+                    }  # fmt: skip
+                    for a in p.addons
+                ],
+            }
+        )
+    return out
+
+
+@api.get("/regions")
+@requires("account:read")
+def list_regions() -> Any:
+    return [{"slug": r.slug, "name": r.name} for r in REGIONS]
+
+
+@api.get("/os-templates")
+@requires("account:read")
+def list_os_templates() -> Any:
+    return [{"id": t.id, "family": t.family, "label": t.label} for t in OS_TEMPLATES]
+
+
+@api.get("/public/affiliates/rule")
+@public
+def affiliate_rule() -> Any:
+    return {
+        "enabled": True,
+        "trigger": "first_deposit",
+        "rewardType": "percent",
+        "rewardAmount": "10.00",
+    }
