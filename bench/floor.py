@@ -1,0 +1,72 @@
+"""The floor: the earliest moment the rate limit lets the last of N ordered servers be running.
+
+Definition (all in sandbox seconds, measured from the moment the first hook is sent):
+
+* order ``k`` arrives at ``a_k``, when the panel actually sent its first hook (the burst is
+  open-loop, so arrivals do not depend on the system under test);
+* an ideal system sends create ``k`` at the earliest moment that is no earlier than ``a_k``
+  and that the limit allows, and spends no request on anything else until every create is
+  out. The limit is the sandbox's: 100 requests per API key in a **fixed** 60 s window
+  that opens with the key's first request (see bridge/sandbox/ratelimit.py);
+* every build takes the longest the sandbox can draw, ``MAX_BUILD`` = 120 s: an ideal system
+  cannot choose which servers build fast;
+* ``floor = max_k (s_k + MAX_BUILD)``.
+
+``ratio = measured / floor``. A perfect system scores about 1.00 (a lucky draw of short
+builds for the last creates can put it slightly under). Only creates count towards the
+floor: status polls and credential fetches are not needed for a server to be running,
+so every request a system spends on them while creates are still waiting costs it time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+LIMIT = 100
+WINDOW = 60.0
+MAX_BUILD = 120.0
+
+
+def fixed_window_schedule(
+    arrivals: Sequence[float], limit: int = LIMIT, window: float = WINDOW
+) -> list[float]:
+    """Earliest send time of each create when a window of ``window`` s opens at the first
+    request after the previous one closed and admits ``limit`` requests (greedy is optimal:
+    sending earlier never delays a later window)."""
+    sends: list[float] = []
+    start, count = float("-inf"), 0
+    for arrival in sorted(arrivals):
+        t = max(arrival, sends[-1] if sends else arrival)
+        if t >= start + window:
+            start, count = t, 0
+        elif count >= limit:
+            t = start + window
+            start, count = t, 0
+        count += 1
+        sends.append(t)
+    return sends
+
+
+def sliding_window_schedule(
+    arrivals: Sequence[float], limit: int = LIMIT, window: float = WINDOW
+) -> list[float]:
+    """Earliest send times under a sliding window (at most ``limit`` in any ``window`` s)."""
+    sends: list[float] = []
+    for k, arrival in enumerate(sorted(arrivals)):
+        sends.append(arrival if k < limit else max(arrival, sends[k - limit] + window))
+    return sends
+
+
+def floor_seconds(
+    arrivals: Sequence[float],
+    *,
+    limit: int = LIMIT,
+    window: float = WINDOW,
+    build: float = MAX_BUILD,
+    sliding: bool = False,
+) -> float:
+    """The floor (see the module docstring) for orders arriving at ``arrivals`` (seconds)."""
+    if not arrivals:
+        return 0.0
+    schedule = sliding_window_schedule if sliding else fixed_window_schedule
+    return max(schedule(arrivals, limit, window)) + build

@@ -1,0 +1,484 @@
+"""Run one system under test against a fresh sandbox and measure it.
+
+What one run does (every process is real and talks over loopback):
+
+1. start ``python -m bridge sandbox --time-scale F --seed S`` (a fresh one per system, so
+   both systems see the same seeded build times) and top up the demo wallet;
+2. start the system under test (bench.systems) configured for that time scale;
+3. fire ``orders`` signed ``create`` hooks **open-loop** at ``rate`` hooks/s from a thread
+   pool: hook ``i`` is due at ``t0 + i / rate`` whatever happened to earlier ones, and its
+   latency is measured from that due time (so a stalled server cannot hide its queue);
+4. play the panel: a hook answered with anything but 2xx is an order in the panel's
+   failed queue (WHMCS "Module Queue"); the panel re-sends it, with a new ``webhook-id``,
+   ``retry_delay`` sandbox seconds later, until it is accepted;
+5. watch ``GET /_sandbox/state`` until all ``orders`` servers are ``running`` (time to
+   running) and, after that, until every server's credentials have been fetched (the
+   system's work is done), then read the sandbox's request counters;
+6. sample the peak RSS (``VmHWM``) of every process of the system under test from /proc.
+
+Request counts are deltas of the sandbox's counters over the run; the harness's own catalog
+look-up uses the read-only key before the run starts and the control API is not counted.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import requests
+
+from bench import floor
+from bridge.web.signing import sign_headers
+from tests.support.processes import Sandbox
+
+HARNESS_KEY = "otwa_sandbox_readonly"  # catalog look-up only; not the systems' key
+SYSTEM_KEY = "otwa_sandbox_default"
+PANEL_PRODUCT = "bench-vps"
+PLAN_NAME = "Starter"
+OS_TEMPLATE = "ubuntu-24.04"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """One benchmark run's knobs. Times named ``*_sandbox`` are in sandbox seconds."""
+
+    orders: int = 200
+    rate: float = 100.0  # hooks per wall second, open loop
+    time_scale: float = 60.0
+    seed: int = 7
+    poll_interval_sandbox: float = 10.0  # both systems poll builds this often
+    retry_delay_sandbox: float = 60.0  # the panel re-sends a failed order this much later
+    timeout_sandbox: float = 3600.0  # give up on a system after this much sandbox time
+    pool_size: int = 64
+    workdir: Path = Path("var/bench")
+
+    def wall(self, sandbox_seconds: float) -> float:
+        """Wall seconds that ``sandbox_seconds`` of sandbox time take."""
+        return sandbox_seconds / self.time_scale
+
+
+@dataclass
+class Catalog:
+    """What the panel's product maps to in Otwa (looked up once, like a module's config)."""
+
+    product_id: str
+    plan_name: str
+    region: str
+    os: str
+    os_template: str
+
+    def create_body(self) -> dict[str, str]:
+        """The POST /servers fields a module sends for this product (no label/hostname)."""
+        return {
+            "productId": self.product_id,
+            "region": self.region,
+            "os": self.os,
+            "osTemplate": self.os_template,
+        }
+
+
+class System(Protocol):
+    """A system under test: started against a sandbox, receiving hooks at ``hook_url``."""
+
+    name: str
+    hook_url: str
+    secret: str
+
+    def start(self, sandbox: Sandbox, cfg: RunConfig, catalog: Catalog, workdir: Path) -> None: ...
+
+    def pids(self) -> list[int]:
+        """Root pids of the system's processes (children are found through /proc)."""
+        ...
+
+    def stop(self) -> None: ...
+
+    def log(self) -> str: ...
+
+
+@dataclass
+class HookResult:
+    service_id: str
+    attempt: int
+    due: float  # wall (monotonic) time the hook was due
+    latency: float  # seconds from due to reply (or failure)
+    status: int  # HTTP status, 0 for a connection error
+
+
+@dataclass
+class Result:
+    """Everything one run measured (times in sandbox seconds unless named ``*_wall``)."""
+
+    system: str
+    cfg: RunConfig
+    finished: bool
+    servers_running: int
+    credentials_fetched: int
+    requests_total: int
+    requests_429: int
+    requests_by_route: dict[str, int]
+    requests_by_status: dict[str, int]
+    time_to_running: float | None
+    time_to_done: float | None
+    floor: float
+    floor_sliding: float
+    hook_latencies_ms: list[float]
+    hooks_failed_first_try: int
+    hook_retries: int
+    duplicates: int
+    peak_rss_kib: int
+    rss_by_process: dict[str, int]
+    wall_seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def requests_per_server(self) -> float:
+        return self.requests_total / max(1, self.servers_running)
+
+    @property
+    def ratio(self) -> float | None:
+        return None if self.time_to_running is None else self.time_to_running / self.floor
+
+    def percentile(self, p: float) -> float:
+        return percentile(self.hook_latencies_ms, p)
+
+    def to_json(self) -> dict[str, Any]:
+        body = {k: v for k, v in self.__dict__.items() if k not in ("cfg", "hook_latencies_ms")}
+        body.update(
+            cfg={k: str(v) for k, v in self.cfg.__dict__.items()},
+            requests_per_server=round(self.requests_per_server, 3),
+            ratio=None if self.ratio is None else round(self.ratio, 3),
+            hook_p50_ms=round(self.percentile(50), 2),
+            hook_p99_ms=round(self.percentile(99), 2),
+            hook_max_ms=round(max(self.hook_latencies_ms, default=0.0), 2),
+        )
+        return body
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (0 for no values)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.4999)))
+    return ordered[rank - 1]
+
+
+# -- processes and memory ----------------------------------------------------------------
+
+
+def descendants(roots: list[int]) -> list[int]:
+    """``roots`` and every live descendant, from /proc/<pid>/stat parent ids."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], list(roots)
+    while todo:
+        pid = todo.pop()
+        if pid in found or not Path(f"/proc/{pid}").exists():
+            continue
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found
+
+
+def _status_kib(pid: int, field_name: str) -> tuple[str, int] | None:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith(field_name + ":"):
+            return cmd, int(line.split()[1])
+    return None
+
+
+class RssSampler:
+    """Samples ``VmHWM`` (the kernel's per-process peak RSS) of a process tree in a thread.
+
+    Peak RSS of the system = the sum of every process's VmHWM: an upper bound on the
+    simultaneous peak, and exact for a single process.
+    """
+
+    def __init__(self, roots: Callable[[], list[int]], interval: float = 0.2) -> None:
+        self._roots = roots
+        self._interval = interval
+        self.peaks: dict[int, tuple[str, int]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="rss")
+
+    def sample(self) -> None:
+        for pid in descendants(self._roots()):
+            got = _status_kib(pid, "VmHWM")
+            if got and got[1] >= self.peaks.get(pid, ("", 0))[1]:
+                self.peaks[pid] = got
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.sample()
+
+    def start(self) -> RssSampler:
+        self.sample()
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+
+    @property
+    def total_kib(self) -> int:
+        return sum(kib for _, kib in self.peaks.values())
+
+    def by_process(self) -> dict[str, int]:
+        return {f"{pid} {cmd[:120]}": kib for pid, (cmd, kib) in sorted(self.peaks.items())}
+
+
+# -- the panel: signed hooks, open loop, retries -------------------------------------------
+
+
+class Panel:
+    """Sends the burst and re-sends failed orders (the WHMCS Module Queue, retried)."""
+
+    def __init__(self, system: System, cfg: RunConfig, run_tag: str) -> None:
+        self.system = system
+        self.cfg = cfg
+        self.run_tag = run_tag
+        self.pool = ThreadPoolExecutor(max_workers=cfg.pool_size, thread_name_prefix="panel")
+        self.results: list[HookResult] = []
+        self.accepted: set[str] = set()
+        self.first_sent: dict[str, float] = {}  # service id -> monotonic send time
+        self.lock = threading.Lock()
+        self._local = threading.local()
+        self._pending: list[tuple[float, str, int]] = []  # (due, service, attempt) retries
+        self._stop = threading.Event()
+        self._retrier = threading.Thread(target=self._retry_loop, daemon=True, name="retry")
+
+    def service_id(self, i: int) -> str:
+        return f"{self.run_tag}-{i:04d}"
+
+    def body(self, service_id: str, i: int) -> bytes:
+        return json.dumps(
+            {
+                "action": "create",
+                "service": {
+                    "id": service_id,
+                    "product_id": PANEL_PRODUCT,
+                    "options": {},
+                    "hostname": f"{service_id}.bench.example",
+                },
+                "client": {"id": f"client-{i % 50}"},
+            }
+        ).encode()
+
+    def _session(self) -> requests.Session:
+        if not hasattr(self._local, "session"):
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def _send(self, service_id: str, attempt: int, due: float) -> None:
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        with self.lock:
+            self.first_sent.setdefault(service_id, time.monotonic())
+        i = int(service_id.rsplit("-", 1)[1])
+        raw = self.body(service_id, i)
+        headers = sign_headers([self.system.secret], raw)
+        headers["content-type"] = "application/json"
+        try:
+            reply = self._session().post(
+                self.system.hook_url, data=raw, headers=headers, timeout=30
+            )
+            status = reply.status_code
+            ok = 200 <= status < 300 and reply.json().get("ok", False)
+        except (requests.RequestException, ValueError):
+            status, ok = 0, False
+        latency = time.monotonic() - due
+        with self.lock:
+            self.results.append(HookResult(service_id, attempt, due, latency, status))
+            if ok:
+                self.accepted.add(service_id)
+            else:
+                retry_at = time.monotonic() + self.cfg.wall(self.cfg.retry_delay_sandbox)
+                self._pending.append((retry_at, service_id, attempt + 1))
+
+    def _retry_loop(self) -> None:
+        while not self._stop.wait(0.02):
+            now = time.monotonic()
+            with self.lock:
+                due = [p for p in self._pending if p[0] <= now]
+                self._pending = [p for p in self._pending if p[0] > now]
+            for at, service_id, attempt in due:
+                self.pool.submit(self._send, service_id, attempt, at)
+
+    def fire(self, t0: float) -> None:
+        """Schedule the whole burst (returns at once; hooks go out on their due times)."""
+        self._retrier.start()
+        for i in range(self.cfg.orders):
+            self.pool.submit(self._send, self.service_id(i), 1, t0 + i / self.cfg.rate)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+# -- one run --------------------------------------------------------------------------------
+
+
+def lookup_catalog(sandbox: Sandbox) -> Catalog:
+    """The panel product's Otwa plan, region and OS (the module's configuration step)."""
+    headers = {"Authorization": f"Bearer {HARNESS_KEY}"}
+    products = requests.get(f"{sandbox.api}/products", headers=headers, timeout=10)
+    products.raise_for_status()
+    plan = next(p for p in products.json() if p["name"] == PLAN_NAME)
+    templates = requests.get(f"{sandbox.api}/os-templates", headers=headers, timeout=10)
+    templates.raise_for_status()
+    template = next(t for t in templates.json() if t["id"] == OS_TEMPLATE)
+    return Catalog(plan["id"], plan["name"], plan["regions"][0], template["family"], template["id"])
+
+
+def _counts(state: dict[str, Any]) -> dict[str, Any]:
+    return state["requests"]
+
+
+def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
+    out = {k: v - before.get(k, 0) for k, v in after.items()}
+    return {k: v for k, v in sorted(out.items()) if v}
+
+
+def _ours(state: dict[str, Any], tag: str) -> list[dict[str, Any]]:
+    return [s for s in state["servers"] if str(s.get("label", "")).find(tag) >= 0]
+
+
+def run(
+    system: System,
+    cfg: RunConfig,
+    progress: Callable[[str], None] = print,
+) -> Result:
+    """Run ``system`` once (see the module docstring) and return what was measured."""
+    workdir = cfg.workdir / system.name
+    workdir.mkdir(parents=True, exist_ok=True)
+    sandbox = Sandbox(workdir, time_scale=cfg.time_scale, seed=cfg.seed).start()
+    notes: list[str] = []
+    sampler: RssSampler | None = None
+    panel: Panel | None = None
+    wall_start = time.monotonic()
+    try:
+        sandbox.set_balance(SYSTEM_KEY, "100000.00")
+        catalog = lookup_catalog(sandbox)
+        progress(f"[{system.name}] sandbox up on :{sandbox.port} (x{cfg.time_scale:g}); starting")
+        system.start(sandbox, cfg, catalog, workdir)
+        sampler = RssSampler(system.pids).start()
+        before = _counts(sandbox.state())
+        tag = "b" + uuid.uuid4().hex[:6]
+        panel = Panel(system, cfg, tag)
+        t0 = time.monotonic() + 0.2
+        panel.fire(t0)
+        progress(f"[{system.name}] firing {cfg.orders} create hooks at {cfg.rate:g}/s")
+
+        def sandbox_elapsed() -> float:
+            return (time.monotonic() - t0) * cfg.time_scale
+
+        running_at: float | None = None
+        done_at: float | None = None
+        last_note = 0.0
+        deadline = t0 + cfg.wall(cfg.timeout_sandbox)
+        state: dict[str, Any] = {}
+        credentials = 0
+        while time.monotonic() < deadline:
+            state = sandbox.state()
+            ours = _ours(state, tag)
+            running = sum(1 for s in ours if s["status"] == "running")
+            credentials = _delta(_counts(state)["byRoute"], before["byRoute"]).get(
+                CREDENTIALS_ROUTE, 0
+            )
+            if running_at is None and running >= cfg.orders:
+                running_at = sandbox_elapsed()
+                progress(f"[{system.name}] all {cfg.orders} running at {running_at:.0f} s")
+            if running_at is not None and credentials >= cfg.orders:
+                done_at = sandbox_elapsed()
+                break
+            if time.monotonic() - last_note > 2.0:
+                last_note = time.monotonic()
+                progress(
+                    f"[{system.name}] t={sandbox_elapsed():5.0f}s sandbox: {len(ours)} created,"
+                    f" {running} running, {credentials} credentials,"
+                    f" {len(panel.accepted)}/{cfg.orders} hooks accepted,"
+                    f" {_counts(state)['total'] - before['total']} Otwa requests"
+                )
+            time.sleep(0.05)
+        else:
+            notes.append(f"gave up after {cfg.timeout_sandbox:g} sandbox seconds")
+        after = _counts(state)
+        ours = _ours(state, tag)
+        labels = [s["label"] for s in ours]
+        duplicates = len(labels) - len(set(labels))
+        sampler.stop()
+        arrivals = [(t - t0) * cfg.time_scale for t in panel.first_sent.values()]
+        first = [r for r in panel.results if r.attempt == 1]
+        result = Result(
+            system=system.name,
+            cfg=cfg,
+            finished=done_at is not None,
+            servers_running=sum(1 for s in ours if s["status"] == "running"),
+            credentials_fetched=credentials,
+            requests_total=after["total"] - before["total"],
+            requests_429=after["rateLimited"] - before["rateLimited"],
+            requests_by_route=_delta(after["byRoute"], before["byRoute"]),
+            requests_by_status=_delta(after["byStatus"], before["byStatus"]),
+            time_to_running=running_at,
+            time_to_done=done_at,
+            floor=floor.floor_seconds(arrivals),
+            floor_sliding=floor.floor_seconds(arrivals, sliding=True),
+            hook_latencies_ms=[r.latency * 1000 for r in first],
+            hooks_failed_first_try=sum(1 for r in first if not 200 <= r.status < 300),
+            hook_retries=sum(1 for r in panel.results if r.attempt > 1),
+            duplicates=duplicates,
+            peak_rss_kib=sampler.total_kib,
+            rss_by_process=sampler.by_process(),
+            wall_seconds=time.monotonic() - wall_start,
+            notes=notes,
+        )
+        progress(f"[{system.name}] done in {result.wall_seconds:.1f} s wall")
+        return result
+    except BaseException:
+        progress(f"[{system.name}] failed; system log tail:\n{system.log()[-3000:]}")
+        raise
+    finally:
+        if panel is not None:
+            panel.close()
+        if sampler is not None and sampler._thread.is_alive():
+            sampler.stop()
+        system.stop()
+        sandbox.stop()
+
+
+CREDENTIALS_ROUTE = "GET /api/v1/servers/:id/credentials"
+
+
+def summary_line(r: Result) -> str:
+    """One human line per result for the console."""
+    ratio = "n/a" if r.ratio is None else f"{r.ratio:.2f}x"
+    return (
+        f"{r.system:>9}: {r.requests_per_server:.2f} req/server, {r.requests_429} 429s,"
+        f" running in {r.time_to_running or float('nan'):.0f} s (floor {r.floor:.0f} s, {ratio}),"
+        f" hook p50 {r.percentile(50):.1f} ms p99 {r.percentile(99):.1f} ms,"
+        f" peak RSS {r.peak_rss_kib / 1024:.0f} MiB"
+    )
