@@ -245,8 +245,11 @@ class OtwaClient:
             if not (error.retryable and retry_allowed and attempt <= self.max_retries):
                 raise error
             wait = self.backoff(attempt)
-            if isinstance(error, errors.RateLimitedError) and not use_budget:
-                wait = max(wait, error.reset_after if error.reset_after is not None else max_wait)
+            if isinstance(error, errors.RateLimitedError):
+                # With a budget, its hold (set by observe) paces every process; without one,
+                # this call waits for the reset itself.
+                if not use_budget:
+                    wait = max(wait, max_wait if error.reset_after is None else error.reset_after)
             elif retry_after is not None:  # e.g. 503 + Retry-After
                 wait = max(wait, min(retry_after, max_wait))
             self.sleep(wait)
