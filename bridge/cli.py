@@ -77,3 +77,154 @@ def migrate() -> None:
     click.echo(
         f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
     )
+
+
+def _panel_secrets_env(values: dict, panel: str) -> str:
+    from bridge.panels import env_name
+
+    table = (values.get("TOML") or {}).get("panels", {}).get(panel) or {}
+    return str(table.get("secrets_env") or env_name(panel, "HOOK_SECRETS"))
+
+
+@main.command()
+@click.argument("action", required=False)
+@click.option("--url", default="http://127.0.0.1:8700", show_default=True, help="The bridge.")
+@click.option("--panel", default="whmcs", show_default=True, help="Panel name in the URL.")
+@click.option("--service", help="Service id in the panel.")
+@click.option("--product", help="Panel product id.")
+@click.option("--client", "client_id", help="Panel client id.")
+@click.option("--hostname", help="Hostname (the panel's domain field).")
+@click.option("--option", "options", multiple=True, help="Option value: name=value. Repeatable.")
+@click.option(
+    "--param", "params", multiple=True, help="Param: k=v (string) or k:=<json>. Repeatable."
+)
+@click.option(
+    "--body", "body_file", type=click.File("rb"), help="Send this file (- for stdin) as is."
+)
+@click.option(
+    "--secret-env",
+    help="Env var holding the whsec_ secrets (first one signs). "
+    "Default: the panel's secrets_env, else BRIDGE_<PANEL>_HOOK_SECRETS.",
+)
+@click.option("--webhook-id", help="webhook-id to send (re-use one to test a replay).")
+@click.option("--request-id", help="X-Request-Id to send.")
+@click.option("--timeout", default=30.0, show_default=True, help="Seconds to wait for the reply.")
+def send(
+    action: str | None,
+    url: str,
+    panel: str,
+    service: str | None,
+    product: str | None,
+    client_id: str | None,
+    hostname: str | None,
+    options: tuple[str, ...],
+    params: tuple[str, ...],
+    body_file,  # type: ignore[no-untyped-def]
+    secret_env: str | None,
+    webhook_id: str | None,
+    request_id: str | None,
+    timeout: float,
+) -> None:
+    """Sign and send one hook; print the reply. Exit 0 when ok, 1 when refused, 2 on
+    transport or usage errors.
+
+    \b
+    otwa-bridge send --panel whmcs create --service 1042 --product 1 \\
+        --client 77 --option "Operating System=Ubuntu 24.04"
+    otwa-bridge send --panel whmcs power --service 1042 --param action=reboot
+    otwa-bridge send --panel whmcs --body webhooks/samples/whmcs/create.json
+    """
+    import json
+
+    import requests
+
+    from bridge.panels import send as sender
+
+    values = settings.load()
+    env_var = secret_env or _panel_secrets_env(values, panel)
+    secrets = [s.strip() for s in os.environ.get(env_var, "").split(",") if s.strip()]
+    if not secrets:
+        raise click.UsageError(f"{env_var} holds no whsec_ secret; export it or pass --secret-env")
+    if body_file is not None:
+        raw = body_file.read()
+    else:
+        if not action or not service:
+            raise click.UsageError("give ACTION and --service (or --body FILE)")
+        try:
+            body = sender.envelope(
+                action,
+                service,
+                product=product,
+                client=client_id,
+                hostname=hostname,
+                options=sender.pairs(options, "--option"),
+                params=sender.pairs(params, "--param"),
+            )
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
+        raw = json.dumps(body).encode()
+    try:
+        reply = sender.send(
+            url,
+            panel,
+            raw,
+            secrets[0],
+            webhook_id=webhook_id,
+            request_id=request_id,
+            timeout=timeout,
+        )
+    except requests.RequestException as exc:
+        click.echo(f"error: no reply from {url}: {exc.__class__.__name__}: {exc}", err=True)
+        sys.exit(2)
+    note = f"HTTP {reply.status}" + (" (replayed)" if reply.replayed else "")
+    click.echo(f"{note} request-id {reply.request_id}", err=True)
+    click.echo(json.dumps(reply.body, indent=2, sort_keys=True))
+    ok = isinstance(reply.body, dict) and reply.body.get("ok") is True
+    sys.exit(0 if ok else 1)
+
+
+@main.command("check-config")
+def check_config() -> None:
+    """Validate config/bridge.toml (panels, products map) against the live Otwa catalog.
+
+    Prints each problem and exits 1 if there is any; exits 2 when Otwa cannot be asked.
+    """
+    from bridge.catalog import Catalog, CatalogConfigError
+    from bridge.otwa import OtwaClient
+    from bridge.otwa.errors import OtwaError
+    from bridge.panels import PanelConfigError, load_panels
+
+    values = settings.load()
+    click.echo(f"config: {values['CONFIG']}", err=True)
+    problems: list[str] = []
+    try:
+        panels = load_panels(values["TOML"], os.environ)
+        catalog = Catalog.from_toml(values["TOML"])
+    except (PanelConfigError, CatalogConfigError) as exc:
+        click.echo(f"problem: {exc}")
+        sys.exit(1)
+    if not panels:
+        problems.append("no [panels.<name>] is configured: every hook would be refused")
+    for panel in panels.values():
+        if not panel.secrets:
+            problems.append(
+                f"panel {panel.name}: {panel.secrets_env} is not set; its hooks are refused"
+            )
+    client = OtwaClient.from_settings(values)
+    click.echo(f"fetching the live catalog from {values['OTWA_BASE_URL']} ...", err=True)
+    try:
+        products, regions, templates = client.products(), client.regions(), client.os_templates()
+    except OtwaError as exc:
+        click.echo(f"error: cannot read the Otwa catalog: {exc}", err=True)
+        sys.exit(2)
+    problems += catalog.check(products, regions, templates)
+    for problem in problems:
+        click.echo(f"problem: {problem}")
+    if problems:
+        click.echo(f"{len(problems)} problem(s)", err=True)
+        sys.exit(1)
+    mapped = sum(len(p.products) for p in catalog.panels.values())
+    click.echo(
+        f"ok: {len(panels)} panel(s), {mapped} product(s) mapped; Otwa offers "
+        f"{len(products)} plans, {len(regions)} regions, {len(templates)} OS templates"
+    )
