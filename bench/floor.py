@@ -20,6 +20,7 @@ so every request a system spends on them while creates are still waiting costs i
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 
 LIMIT = 100
@@ -70,3 +71,36 @@ def floor_seconds(
         return 0.0
     schedule = sliding_window_schedule if sliding else fixed_window_schedule
     return max(schedule(arrivals, limit, window)) + build
+
+
+def seeded_builds(seed: int, count: int) -> list[float]:
+    """Build durations the sandbox draws for its first ``count`` creates with ``seed``.
+
+    The sandbox draws, per create and in creation order, from ``random.Random(seed)``:
+    the build duration (uniform 60-120 s), the pending phase and the failure roll
+    (bridge/sandbox/servers.py ``schedule_build``). The harness checks every prediction
+    made from these against the statuses it observes, so a change in the sandbox is
+    caught instead of silently skewing the numbers.
+    """
+    rng = random.Random(seed)
+    durations = []
+    for _ in range(count):
+        durations.append(rng.uniform(60.0, 120.0))
+        rng.uniform(5.0, 15.0)
+        rng.random()
+    return durations
+
+
+def seeded_floor_seconds(
+    arrivals: Sequence[float],
+    builds: Sequence[float],
+    *,
+    limit: int = LIMIT,
+    window: float = WINDOW,
+) -> float:
+    """Like :func:`floor_seconds` but the k-th create builds for ``builds[k]``: the draws the
+    seeded sandbox actually hands out, whoever sends the k-th create."""
+    if not arrivals:
+        return 0.0
+    sends = fixed_window_schedule(arrivals, limit, window)
+    return max(s + b for s, b in zip(sends, builds, strict=False))

@@ -6,8 +6,9 @@ What one run does (every process is real and talks over loopback):
    both systems see the same seeded build times) and top up the demo wallet;
 2. start the system under test (bench.systems) configured for that time scale;
 3. fire ``orders`` signed ``create`` hooks **open-loop** at ``rate`` hooks/s from a thread
-   pool: hook ``i`` is due at ``t0 + i / rate`` whatever happened to earlier ones, and its
-   latency is measured from that due time (so a stalled server cannot hide its queue);
+   pool: hook ``i`` is due at ``t0 + i / rate`` whatever happened to earlier ones (64
+   senders, so a slow system cannot slow the load down); its latency runs from the moment
+   it leaves to the reply, and the panel's own lag behind the schedule is kept apart;
 4. play the panel: a hook answered with anything but 2xx is an order in the panel's
    failed queue (WHMCS "Module Queue"); the panel re-sends it, with a new ``webhook-id``,
    ``retry_delay`` sandbox seconds later, until it is accepted;
@@ -22,8 +23,10 @@ look-up uses the read-only key before the run starts and the control API is not 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import re
 import threading
 import time
 import uuid
@@ -98,6 +101,10 @@ class System(Protocol):
         """Root pids of the system's processes (children are found through /proc)."""
         ...
 
+    def delivered(self) -> int:
+        """How many services have their server's credentials in the panel by now."""
+        ...
+
     def stop(self) -> None: ...
 
     def log(self) -> str: ...
@@ -108,7 +115,8 @@ class HookResult:
     service_id: str
     attempt: int
     due: float  # wall (monotonic) time the hook was due
-    latency: float  # seconds from due to reply (or failure)
+    latency: float  # seconds from the request leaving to its reply (or failure)
+    lag: float  # seconds from due to the request leaving (the panel's own delay)
     status: int  # HTTP status, 0 for a connection error
 
 
@@ -127,9 +135,11 @@ class Result:
     requests_by_status: dict[str, int]
     time_to_running: float | None
     time_to_done: float | None
-    floor: float
-    floor_sliding: float
+    floor: float  # seeded: the k-th create builds for the k-th draw (bench/floor.py)
+    floor_worst: float  # every build takes 120 s
+    floor_sliding: float  # worst-case builds, sliding instead of fixed window
     hook_latencies_ms: list[float]
+    hook_lag_ms: list[float]
     hooks_failed_first_try: int
     hook_retries: int
     duplicates: int
@@ -150,7 +160,11 @@ class Result:
         return percentile(self.hook_latencies_ms, p)
 
     def to_json(self) -> dict[str, Any]:
-        body = {k: v for k, v in self.__dict__.items() if k not in ("cfg", "hook_latencies_ms")}
+        body = {
+            k: v
+            for k, v in self.__dict__.items()
+            if k not in ("cfg", "hook_latencies_ms", "hook_lag_ms")
+        }
         body.update(
             cfg={k: str(v) for k, v in self.cfg.__dict__.items()},
             requests_per_server=round(self.requests_per_server, 3),
@@ -158,6 +172,7 @@ class Result:
             hook_p50_ms=round(self.percentile(50), 2),
             hook_p99_ms=round(self.percentile(99), 2),
             hook_max_ms=round(max(self.hook_latencies_ms, default=0.0), 2),
+            panel_lag_p99_ms=round(percentile(self.hook_lag_ms, 99), 2),
         )
         return body
 
@@ -296,8 +311,9 @@ class Panel:
         delay = due - time.monotonic()
         if delay > 0:
             time.sleep(delay)
+        sent = time.monotonic()
         with self.lock:
-            self.first_sent.setdefault(service_id, time.monotonic())
+            self.first_sent.setdefault(service_id, sent)
         i = int(service_id.rsplit("-", 1)[1])
         raw = self.body(service_id, i)
         headers = sign_headers([self.system.secret], raw)
@@ -310,9 +326,9 @@ class Panel:
             ok = 200 <= status < 300 and reply.json().get("ok", False)
         except (requests.RequestException, ValueError):
             status, ok = 0, False
-        latency = time.monotonic() - due
+        latency = time.monotonic() - sent
         with self.lock:
-            self.results.append(HookResult(service_id, attempt, due, latency, status))
+            self.results.append(HookResult(service_id, attempt, due, latency, sent - due, status))
             if ok:
                 self.accepted.add(service_id)
             else:
@@ -363,8 +379,54 @@ def _delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
     return {k: v for k, v in sorted(out.items()) if v}
 
 
-def _ours(state: dict[str, Any], tag: str) -> list[dict[str, Any]]:
-    return [s for s in state["servers"] if str(s.get("label", "")).find(tag) >= 0]
+def _epoch(iso: str) -> float:
+    return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+class SandboxTime:
+    """Maps this process's monotonic clock to the sandbox's clock (``state["now"]``)."""
+
+    def __init__(self, sandbox: Sandbox, scale: float) -> None:
+        self.scale = scale
+        best = (float("inf"), 0.0, 0.0)
+        for _ in range(5):  # keep the tightest of a few round trips
+            before = time.monotonic()
+            now = float(sandbox.state()["now"])
+            after = time.monotonic()
+            best = min(best, (after - before, (before + after) / 2, now))
+        _, self._mono, self._now = best
+
+    def at(self, mono: float) -> float:
+        return self._now + (mono - self._mono) * self.scale
+
+
+@dataclass
+class BuildCheck:
+    """Predicted running times (createdAt + the seeded build draw), checked against what
+    the sandbox showed at each poll. ``mismatches`` > 0 means the prediction is not used."""
+
+    predicted: dict[str, float] = field(default_factory=dict)
+    mismatches: int = 0
+    checked: int = 0
+
+    def update(self, state: dict[str, Any], builds: list[float]) -> None:
+        now = float(state["now"])
+        for k, server in enumerate(state["servers"]):
+            if server["id"] not in self.predicted and k < len(builds):
+                self.predicted[server["id"]] = _epoch(server["createdAt"]) + builds[k]
+            ready = self.predicted.get(server["id"])
+            if ready is None:
+                continue
+            self.checked += 1
+            running = server["status"] == "running"
+            # createdAt has millisecond precision: allow a little slack either way.
+            if (running and ready > now + 0.01) or (not running and ready < now - 0.01):
+                self.mismatches += 1
+
+
+def _service_of(label: str, tag: str) -> str | None:
+    match = re.search(rf"{tag}-\d+", label)
+    return match.group(0) if match else None
 
 
 def run(
@@ -380,74 +442,90 @@ def run(
     sampler: RssSampler | None = None
     panel: Panel | None = None
     wall_start = time.monotonic()
+    name = system.name
     try:
         sandbox.set_balance(SYSTEM_KEY, "100000.00")
         catalog = lookup_catalog(sandbox)
-        progress(f"[{system.name}] sandbox up on :{sandbox.port} (x{cfg.time_scale:g}); starting")
+        progress(f"[{name}] sandbox up on :{sandbox.port} (x{cfg.time_scale:g}); starting")
         system.start(sandbox, cfg, catalog, workdir)
         sampler = RssSampler(system.pids).start()
+        clock = SandboxTime(sandbox, cfg.time_scale)
         before = _counts(sandbox.state())
+        builds = floor.seeded_builds(cfg.seed, 4 * cfg.orders)
         tag = "b" + uuid.uuid4().hex[:6]
         panel = Panel(system, cfg, tag)
         t0 = time.monotonic() + 0.2
         panel.fire(t0)
-        progress(f"[{system.name}] firing {cfg.orders} create hooks at {cfg.rate:g}/s")
+        progress(f"[{name}] firing {cfg.orders} create hooks at {cfg.rate:g}/s")
 
-        def sandbox_elapsed() -> float:
-            return (time.monotonic() - t0) * cfg.time_scale
+        def elapsed(mono: float | None = None) -> float:
+            return clock.at(time.monotonic() if mono is None else mono) - clock.at(t0)
 
-        running_at: float | None = None
+        check = BuildCheck()
+        seen_running_at: float | None = None
         done_at: float | None = None
         last_note = 0.0
         deadline = t0 + cfg.wall(cfg.timeout_sandbox)
+        # Nothing can be running before the shortest build; polling the (lock-holding)
+        # state endpoint during the burst would only slow the sandbox down.
+        time.sleep(max(0.0, t0 + cfg.wall(50.0) - time.monotonic()))
         state: dict[str, Any] = {}
-        credentials = 0
+        running = delivered = 0
         while time.monotonic() < deadline:
             state = sandbox.state()
-            ours = _ours(state, tag)
-            running = sum(1 for s in ours if s["status"] == "running")
-            credentials = _delta(_counts(state)["byRoute"], before["byRoute"]).get(
-                CREDENTIALS_ROUTE, 0
-            )
-            if running_at is None and running >= cfg.orders:
-                running_at = sandbox_elapsed()
-                progress(f"[{system.name}] all {cfg.orders} running at {running_at:.0f} s")
-            if running_at is not None and credentials >= cfg.orders:
-                done_at = sandbox_elapsed()
+            check.update(state, builds)
+            running = sum(1 for s in state["servers"] if s["status"] == "running")
+            delivered = system.delivered()
+            if seen_running_at is None and running >= cfg.orders:
+                seen_running_at = float(state["now"]) - clock.at(t0)
+                progress(f"[{name}] all {cfg.orders} running (seen at {seen_running_at:.0f} s)")
+            if seen_running_at is not None and delivered >= cfg.orders:
+                done_at = elapsed()
                 break
-            if time.monotonic() - last_note > 2.0:
+            if time.monotonic() - last_note > 1.0:
                 last_note = time.monotonic()
                 progress(
-                    f"[{system.name}] t={sandbox_elapsed():5.0f}s sandbox: {len(ours)} created,"
-                    f" {running} running, {credentials} credentials,"
+                    f"[{name}] t={elapsed():5.0f} s: {len(state['servers'])} servers,"
+                    f" {running} running, {delivered} credentials delivered,"
                     f" {len(panel.accepted)}/{cfg.orders} hooks accepted,"
                     f" {_counts(state)['total'] - before['total']} Otwa requests"
                 )
-            time.sleep(0.05)
+            time.sleep(0.25)
         else:
             notes.append(f"gave up after {cfg.timeout_sandbox:g} sandbox seconds")
-        after = _counts(state)
-        ours = _ours(state, tag)
-        labels = [s["label"] for s in ours]
-        duplicates = len(labels) - len(set(labels))
         sampler.stop()
-        arrivals = [(t - t0) * cfg.time_scale for t in panel.first_sent.values()]
+        after = _counts(state)
+        servers = state.get("servers", [])
+        services = [_service_of(str(s.get("label", "")), tag) for s in servers]
+        duplicates = len(services) - len(set(services))
+        arrivals = [(clock.at(t) - clock.at(t0)) for t in panel.first_sent.values()]
         first = [r for r in panel.results if r.attempt == 1]
+        running_at = seen_running_at
+        if seen_running_at is not None:
+            if check.mismatches == 0 and len(check.predicted) >= cfg.orders:
+                running_at = max(check.predicted.values()) - clock.at(t0)
+            else:
+                notes.append(
+                    f"seeded build prediction disagreed with the sandbox {check.mismatches} times"
+                    f" in {check.checked} checks: time to running is the polled one (±0.25 s wall)"
+                )
         result = Result(
-            system=system.name,
+            system=name,
             cfg=cfg,
             finished=done_at is not None,
-            servers_running=sum(1 for s in ours if s["status"] == "running"),
-            credentials_fetched=credentials,
+            servers_running=running,
+            credentials_fetched=delivered,
             requests_total=after["total"] - before["total"],
             requests_429=after["rateLimited"] - before["rateLimited"],
             requests_by_route=_delta(after["byRoute"], before["byRoute"]),
             requests_by_status=_delta(after["byStatus"], before["byStatus"]),
             time_to_running=running_at,
             time_to_done=done_at,
-            floor=floor.floor_seconds(arrivals),
+            floor=floor.seeded_floor_seconds(arrivals, builds),
+            floor_worst=floor.floor_seconds(arrivals),
             floor_sliding=floor.floor_seconds(arrivals, sliding=True),
             hook_latencies_ms=[r.latency * 1000 for r in first],
+            hook_lag_ms=[r.lag * 1000 for r in first],
             hooks_failed_first_try=sum(1 for r in first if not 200 <= r.status < 300),
             hook_retries=sum(1 for r in panel.results if r.attempt > 1),
             duplicates=duplicates,
@@ -456,10 +534,10 @@ def run(
             wall_seconds=time.monotonic() - wall_start,
             notes=notes,
         )
-        progress(f"[{system.name}] done in {result.wall_seconds:.1f} s wall")
+        progress(f"[{name}] done in {result.wall_seconds:.1f} s wall")
         return result
     except BaseException:
-        progress(f"[{system.name}] failed; system log tail:\n{system.log()[-3000:]}")
+        progress(f"[{name}] failed; system log tail:\n{system.log()[-3000:]}")
         raise
     finally:
         if panel is not None:
@@ -468,9 +546,6 @@ def run(
             sampler.stop()
         system.stop()
         sandbox.stop()
-
-
-CREDENTIALS_ROUTE = "GET /api/v1/servers/:id/credentials"
 
 
 def summary_line(r: Result) -> str:

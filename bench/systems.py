@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+import requests
+
 from bench.harness import PANEL_PRODUCT, SYSTEM_KEY, Catalog, RunConfig
 from bridge.web.signing import generate_secret
 from tests.support.processes import Process, Sandbox, free_port
@@ -54,6 +56,10 @@ class BaselineSystem:
         if self.process is None or self.process.popen is None:
             return []
         return [self.process.popen.pid]
+
+    def delivered(self) -> int:
+        reply = requests.get(self.hook_url.split("/v1/")[0] + "/healthz", timeout=5)
+        return int(reply.json()["credentials"])
 
     def stop(self) -> None:
         if self.process is not None:

@@ -1,0 +1,50 @@
+"""Keeps bench/ from rotting: a handful of orders through the real harness, baseline only.
+
+The benchmark itself is ``make bench`` (not part of the suite); this runs the same code
+path at a tiny size and a very high time scale, and checks the floor model by hand.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench import floor, report
+from bench.harness import RunConfig, run
+from bench.systems import BaselineSystem
+
+
+def test_floor_model_by_hand() -> None:
+    # 200 orders at once: 100 go now, the window reopens at 60 s for the other 100.
+    sends = floor.fixed_window_schedule([0.0] * 200)
+    assert sends[99] == 0.0 and sends[100] == 60.0 and sends[-1] == 60.0
+    assert floor.floor_seconds([0.0] * 200) == 180.0
+    # Arrivals slower than the limit: the limit never binds, the last arrival does.
+    assert floor.floor_seconds([k * 1.0 for k in range(50)]) == 49.0 + floor.MAX_BUILD
+    # The seeded floor uses the draws: never above the worst case, never below the sends.
+    builds = floor.seeded_builds(7, 200)
+    assert all(60.0 <= b <= 120.0 for b in builds)
+    assert 60.0 < floor.seeded_floor_seconds([0.0] * 200, builds) <= 180.0
+
+
+def test_harness_runs_the_baseline_end_to_end(tmp_path: Path) -> None:
+    cfg = RunConfig(orders=6, rate=50.0, time_scale=300.0, workdir=tmp_path, timeout_sandbox=3000)
+    result = run(BaselineSystem(), cfg, progress=lambda _m: None)
+
+    assert result.finished, result.notes
+    assert result.servers_running == 6 and result.credentials_fetched == 6
+    assert result.duplicates == 0
+    assert result.requests_by_route["POST /api/v1/servers"] >= 6
+    assert result.requests_by_route["GET /api/v1/servers/:id/credentials"] >= 6
+    assert result.requests_total >= 6 * 3  # create + at least one poll + credentials each
+    assert len(result.hook_latencies_ms) == 6 and result.percentile(99) > 0
+    assert result.time_to_running is not None and result.time_to_running >= 60.0
+    assert result.peak_rss_kib > 10_000  # a Python process with Flask loaded
+    # The seeded build prediction agreed with every status the harness saw.
+    assert not any("disagreed" in n for n in result.notes)
+
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text(f"# kept\n\n{report.START}\nold\n{report.END}\n\nkept too\n")
+    report.write(out, [result])
+    text = out.read_text()
+    assert text.startswith("# kept") and text.rstrip().endswith("kept too")
+    assert "old" not in text and "| metric | target | baseline |" in text
