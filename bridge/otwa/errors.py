@@ -242,7 +242,7 @@ def error_from_response(
     about_key = "idempotency" in lowered
     in_flight_words = any(
         w in lowered
-        for w in ("in flight", "in-flight", "in progress", "still executing", "processing")
+        for w in ("in flight", "in-flight", "in progress", "still", "being processed", "processing")
     )
     if status == 422 and (about_key or idempotent):
         return IdempotencyConflict(message, in_flight=False, **common)
