@@ -75,6 +75,20 @@ SETTINGS: tuple[Setting, ...] = (
     # -- hook intake (bridge.web.hooks; docs/hooks.md) --
     Setting("HOOK_MAX_BYTES", 65536, "Largest hook body accepted (bytes); larger is 413.", int),
     Setting("HOOK_TOLERANCE", 300, "Allowed webhook-timestamp skew, both directions, s.", int),
+    # -- provisioning (bridge.provisioning; docs/provisioning.md) --
+    Setting(
+        "INLINE_DEADLINE", 2.0, "Seconds a hook waits for its Otwa call before queueing.", float
+    ),
+    Setting("OTWA_REPLAY_WINDOW", 86400.0, "Otwa's Idempotency-Key replay window, s.", float),
+    Setting("BUILD_MIN_SECONDS", 60.0, "No build can finish sooner: first poll delay, s.", float),
+    Setting("BUILD_POLL_INTERVAL", 10.0, "Seconds between batch polls of building servers.", float),
+    Setting("JOB_LEASE_SECONDS", 120.0, "A job's lease; a dead worker's job returns after.", float),
+    Setting("JOB_MAX_ATTEMPTS", 10, "Attempts of one job before it is dead-lettered.", int),
+    Setting("JOB_BACKOFF_BASE", 2.0, "Base of the capped exponential retry backoff, s.", float),
+    Setting("JOB_BACKOFF_CAP", 600.0, "Cap of the retry backoff (full jitter below it), s.", float),
+    Setting("WORKER_IDLE_SECONDS", 0.5, "Worker sleep when no job is due, s.", float),
+    Setting("TERMINATE_GRACE_SECONDS", 0.0, "Default stop-then-destroy delay of terminate.", float),
+    Setting("WRITEBACK_TIMEOUT", 10.0, "Seconds before a panel API call times out.", float),
 )
 
 BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

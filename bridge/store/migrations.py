@@ -31,3 +31,95 @@ def m001_webhook_events(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("CREATE INDEX IF NOT EXISTS webhook_events_received ON webhook_events(received_at)")
+
+
+@migrations()
+def m002_provisioning(db: sqlite_utils.Database) -> None:
+    """Services, operations and jobs. Owned by bridge.provisioning (docs/provisioning.md).
+
+    Never holds a server password: credentials are fetched from Otwa at write-back time.
+    """
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS services (
+            panel TEXT NOT NULL,
+            service_id TEXT NOT NULL,
+            generation INTEGER NOT NULL DEFAULT 1,   -- +1 on a create after terminate
+            state TEXT NOT NULL,     -- provisioning | active | terminating | terminated | failed
+            suspended INTEGER NOT NULL DEFAULT 0,
+            server_id TEXT,          -- Otwa server of the current generation
+            label TEXT,              -- Otwa label as ordered (carries panel, service, generation)
+            plan TEXT,               -- plan as configured (id or name) at create
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            PRIMARY KEY (panel, service_id)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS operations (
+            id TEXT PRIMARY KEY,
+            panel TEXT NOT NULL,
+            service_id TEXT NOT NULL,
+            generation INTEGER NOT NULL,
+            action TEXT NOT NULL,
+            state TEXT NOT NULL,     -- queued | building | writeback | scheduled | done
+                                     -- | failed | dead | cancelled
+            idempotency_key TEXT,    -- sent as Idempotency-Key on every try (create, reinstall)
+            key_epoch INTEGER NOT NULL DEFAULT 0,  -- +1 only when Otwa refused and made nothing
+            params TEXT NOT NULL DEFAULT '{}',     -- JSON: placement + command params, no secrets
+            webhook_id TEXT,
+            request_id TEXT,
+            server_id TEXT,
+            result TEXT,             -- JSON, no secrets (never a password or SSO link)
+            error_code TEXT,
+            error_message TEXT,
+            error_status INTEGER,
+            last_error TEXT,         -- most recent transient trouble, for `ops list`
+            inline_tried INTEGER NOT NULL DEFAULT 0,
+            first_sent_at REAL,      -- first keyed request left (replay-window start)
+            build_ready_at REAL,     -- no poll can find the build done before this
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS operations_create_once"
+        " ON operations(panel, service_id, generation) WHERE action = 'create'"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS operations_state ON operations(state)")
+    db.execute("CREATE INDEX IF NOT EXISTS operations_service ON operations(panel, service_id)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS jobs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            operation_id TEXT NOT NULL REFERENCES operations(id),
+            panel TEXT NOT NULL,
+            service_id TEXT NOT NULL,
+            kind TEXT NOT NULL,      -- run | read | writeback | notify | destroy
+            state TEXT NOT NULL,     -- ready | leased | done | dead | cancelled
+            attempts INTEGER NOT NULL DEFAULT 0,
+            max_attempts INTEGER NOT NULL,
+            run_after REAL NOT NULL,
+            lease_owner TEXT,
+            lease_expires_at REAL,
+            last_error TEXT,
+            payload TEXT NOT NULL DEFAULT '{}',
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL
+        )
+        """
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS jobs_due ON jobs(state, run_after)")
+    db.execute("CREATE INDEX IF NOT EXISTS jobs_operation ON jobs(operation_id)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS schedules (
+            name TEXT PRIMARY KEY,   -- e.g. build_poll: one batch GET /servers per interval
+            next_at REAL NOT NULL,
+            owner TEXT
+        )
+        """
+    )
