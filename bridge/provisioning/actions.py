@@ -1,0 +1,468 @@
+"""One function per action: the Otwa calls an operation makes, and what to record after.
+
+Each function gets a :class:`Context` (no transaction open: it may call HTTP) and returns
+a :class:`Done` describing the next operation state, or raises :class:`Transient` /
+:class:`Refusal` (or lets an ``OtwaError`` through for the runner to classify). Writes
+that must precede a call (the replay-window start) go through ``ctx`` in their own short
+transaction. Nothing here stores a password or an SSO link.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from bridge import store
+from bridge.otwa import errors
+from bridge.provisioning import crashpoints, keys
+from bridge.provisioning import operations as ops
+from bridge.provisioning.context import Context
+from bridge.provisioning.failures import Refusal, Transient
+
+log = logging.getLogger("bridge.provisioning")
+
+_products_cache: dict[str, tuple[float, list[Any]]] = {}
+PRODUCTS_TTL = 300.0
+
+
+@dataclass
+class Done:
+    """What an action achieved. ``result`` is stored; ``reply`` (if set) is returned to the
+    hook instead and never stored (SSO links). ``build``: a build started (poll later)."""
+
+    state: str | None  # None: leave the operation as it is (notifications)
+    result: dict[str, Any] = field(default_factory=dict)
+    reply: dict[str, Any] | None = None
+    server_id: str | None = None
+    service: dict[str, Any] = field(default_factory=dict)
+    followups: list[tuple[str, float, dict[str, Any]]] = field(default_factory=list)
+    build: bool = False
+    crash_before_commit: str | None = None
+    reason: str | None = None
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def _require_server(ctx: Context) -> str:
+    server_id = ctx.server_id
+    if server_id:
+        return server_id
+    pending = ctx.db.execute(
+        "SELECT 1 FROM operations WHERE panel = ? AND service_id = ? AND action = 'create'"
+        " AND state IN ('queued', 'building') LIMIT 1",
+        [ctx.op["panel"], ctx.op["service_id"]],
+    ).fetchone()
+    if pending:
+        raise Transient("the service's server is still being ordered", 1.0)
+    raise Refusal(
+        "no_server",
+        f"Service {ctx.op['service_id']} has no Otwa server (never created, or terminated).",
+        404,
+    )
+
+
+def _status(ctx: Context, server_id: str) -> str | None:
+    return ctx.client().get_server(server_id).status
+
+
+def _products(ctx: Context) -> list[Any]:
+    base = str(ctx.settings.get("OTWA_BASE_URL"))
+    hit = _products_cache.get(base)
+    if hit and time.monotonic() - hit[0] < PRODUCTS_TTL:
+        return hit[1]
+    products = ctx.client().products()
+    _products_cache[base] = (time.monotonic(), products)
+    return products
+
+
+def _plan(ctx: Context, plan: str) -> Any:
+    for product in _products(ctx):
+        if plan == product.id or plan.lower() == str(product.name).lower():
+            return product
+    raise Refusal(
+        "unknown_plan",
+        f"Otwa has no plan {plan!r}; fix the products map (otwa-bridge check-config).",
+        422,
+        nothing_created=True,
+    )
+
+
+def _money(value: Any) -> str:
+    return f"{Decimal(str(value)):.2f}" if value is not None else "?"
+
+
+def _wallet_refusal(ctx: Context, what: str, needs: Decimal | None) -> Refusal:
+    has = None
+    try:
+        has = ctx.client().account().balance
+    except errors.OtwaError:
+        log.info("could not read the Otwa balance for the 402 message")
+    return Refusal(
+        "otwa_wallet",
+        f"Otwa wallet balance too low to {what} (needs {_money(needs)}, has {_money(has)}). "
+        "Top up the Otwa wallet, then retry.",
+        402,
+        nothing_created=True,
+    )
+
+
+def mark_sent(ctx: Context, *, restart: bool = False) -> None:
+    """Commit the replay-window start before the first keyed request leaves."""
+    if ctx.op.get("first_sent_at") and not restart:
+        return
+    t = ops.now()
+    with store.write(ctx.db):
+        ctx.db.execute(
+            "UPDATE operations SET first_sent_at = ?, updated_at = ? WHERE id = ?",
+            [t, t, ctx.op["id"]],
+        )
+    ctx.op["first_sent_at"] = t
+
+
+def find_by_label(ctx: Context, label: str) -> Any | None:
+    """The live (not terminated) server carrying ``label`` (or a rename of it), or None."""
+    matches = [
+        s
+        for s in ctx.client().list_servers()
+        if keys.label_matches(s.label, label) and s.status != "terminated"
+    ]
+    if len(matches) > 1:
+        log.warning(
+            "several servers carry one label; adopting the first",
+            extra={"label": label, "servers": [s.id for s in matches]},
+        )
+    return matches[0] if matches else None
+
+
+def _server_summary(server: Any) -> dict[str, Any]:
+    return {
+        "server_id": server.id,
+        "status": server.status,
+        "label": server.label,
+        "ip": server.ip_address,
+        "additional_ips": [ip.ip for ip in server.additional_ips or []],
+    }
+
+
+# -- actions -----------------------------------------------------------------------------
+
+
+def create(ctx: Context) -> Done:
+    """Order the server with the operation's key; adopt by label past the replay window."""
+    op = ctx.op
+    placement = op["params"]["placement"]
+    if op.get("server_id"):  # ordered before a crash; the build poll takes it from here
+        return Done(ops.BUILDING, server_id=op["server_id"], build=True, reason="already ordered")
+    window = float(ctx.settings.get("OTWA_REPLAY_WINDOW") or 86400.0)
+    if op.get("first_sent_at") and ops.now() - op["first_sent_at"] > window:
+        found = find_by_label(ctx, placement["label"])
+        if found is not None:
+            return Done(
+                ops.BUILDING,
+                result={**_server_summary(found), "adopted": True},
+                server_id=found.id,
+                service={"server_id": found.id},
+                build=True,
+                reason="adopted by label after the replay window",
+            )
+        mark_sent(ctx, restart=True)  # Otwa forgot the key and holds no such server
+    product = _plan(ctx, placement["plan"])
+    addon_ids, addon_prices = [], []
+    for kind in placement.get("addon_types") or []:
+        offer = next((a for a in product.addons or [] if a.type == kind), None)
+        if offer is None:
+            raise Refusal(
+                "addon_not_offered",
+                f"Otwa plan {product.name} offers no {kind} add-on; fix the products map.",
+                422,
+                nothing_created=True,
+            )
+        addon_ids.append(offer.id)
+        addon_prices.append(offer.monthly_price or Decimal(0))
+    mark_sent(ctx)
+    crashpoints.hit("create.before_call")
+    try:
+        server = ctx.client().create_server(
+            product_id=product.id,
+            os=placement["os"],
+            os_template=placement["os_template"],
+            idempotency_key=op["idempotency_key"],
+            region=placement.get("region"),
+            label=placement["label"],
+            hostname=placement.get("hostname"),
+            addons=addon_ids or None,
+        )
+    except errors.PaymentRequiredError:
+        needs = (product.monthly_price or Decimal(0)) + sum(addon_prices, Decimal(0))
+        raise _wallet_refusal(ctx, f"deploy plan {product.name}", needs) from None
+    crashpoints.hit("create.after_response")
+    return Done(
+        ops.BUILDING,
+        result={**_server_summary(server), "replayed": bool(server.replayed)},
+        server_id=server.id,
+        service={"server_id": server.id},
+        build=True,
+        crash_before_commit="create.before_local_commit",
+        reason="replayed by Otwa" if server.replayed else "ordered",
+    )
+
+
+def _power_to(ctx: Context, server_id: str, action: str, settled: tuple[str, ...]) -> str:
+    """Power ``action``; a 409 is success when the server is already in a ``settled`` state,
+    transient while it is still being built. Returns what happened."""
+    try:
+        ctx.client().power(server_id, action)  # type: ignore[arg-type]
+        return action
+    except errors.ConflictError as exc:
+        if isinstance(exc, errors.IdempotencyConflict):
+            raise
+        status = _status(ctx, server_id)
+        if status in settled:
+            return f"already {status}"
+        if status in ("pending", "building"):
+            raise Transient(f"the server is still {status}", 2.0) from None
+        raise Refusal(
+            "otwa_conflict", f"Otwa cannot {action} the server while it is {status}.", 409
+        ) from None
+
+
+def suspend(ctx: Context) -> Done:
+    """Stop the server (a server already gone counts as suspended, logged)."""
+    server_id = _require_server(ctx)
+    try:
+        what = _power_to(ctx, server_id, "stop", ("stopped", "suspended"))
+    except errors.NotFoundError:
+        log.warning("suspend: server already gone at Otwa", extra={"server_id": server_id})
+        what = "already gone"
+    return Done(ops.DONE, result={"server_id": server_id, "power": what, "suspended": True})
+
+
+def unsuspend(ctx: Context) -> Done:
+    """Start the server again."""
+    server_id = _require_server(ctx)
+    what = _power_to(ctx, server_id, "start", ("running",))
+    return Done(
+        ops.DONE,
+        result={"server_id": server_id, "power": what, "suspended": False},
+        service={"state": "active"},
+    )
+
+
+def _destroy(ctx: Context, server_id: str) -> dict[str, Any]:
+    try:
+        ctx.client(destroy=True).delete_server(server_id)
+        gone = False
+    except errors.NotFoundError:
+        log.warning("terminate: server already gone at Otwa", extra={"server_id": server_id})
+        gone = True
+    crashpoints.hit("destroy.after_call")
+    return {"server_id": server_id, "terminated": True, "already_gone": gone}
+
+
+def terminate(ctx: Context) -> Done:
+    """Destroy now (destroy key), or stop now and destroy after the grace period."""
+    server_id = ctx.server_id
+    if not server_id:
+        try:
+            server_id = _require_server(ctx)  # waits for an order still in flight
+        except Refusal:
+            log.warning("terminate: the service never had a server; nothing to destroy")
+            return Done(
+                ops.DONE,
+                result={"terminated": True, "already_gone": True},
+                service={"state": "terminated"},
+            )
+    grace = float(ctx.op["params"].get("grace_seconds") or 0)
+    if grace > 0:
+        try:
+            what = _power_to(ctx, server_id, "stop", ("stopped", "suspended"))
+        except errors.NotFoundError:
+            log.warning("terminate: server already gone", extra={"server_id": server_id})
+            return Done(
+                ops.DONE,
+                result={"server_id": server_id, "terminated": True, "already_gone": True},
+                service={"state": "terminated"},
+            )
+        destroy_at = ops.now() + grace
+        return Done(
+            ops.SCHEDULED,
+            result={"server_id": server_id, "power": what, "destroy_at": destroy_at},
+            service={"state": "terminating"},
+            followups=[("destroy", grace, {})],
+            reason=f"destroy in {grace:g} s unless unsuspended",
+        )
+    return Done(ops.DONE, result=_destroy(ctx, server_id), service={"state": "terminated"})
+
+
+def destroy_later(ctx: Context) -> Done:
+    """The end of a terminate grace period: destroy (unless unsuspend cancelled it)."""
+    server_id = ctx.server_id
+    assert server_id
+    return Done(ops.DONE, result=_destroy(ctx, server_id), service={"state": "terminated"})
+
+
+def reinstall(ctx: Context) -> Done:
+    """Rebuild from the chosen OS (destroy key, per-operation Idempotency-Key)."""
+    server_id = _require_server(ctx)
+    placement = ctx.op["params"]["placement"]
+    mark_sent(ctx)
+    server = ctx.client(destroy=True).reinstall(
+        server_id,
+        os=placement["os"],
+        os_template=placement["os_template"],
+        idempotency_key=ctx.op["idempotency_key"],
+    )
+    return Done(
+        ops.BUILDING,
+        result={"server_id": server_id, "status": getattr(server, "status", None)},
+        server_id=server_id,
+        build=True,
+    )
+
+
+def reset_password(ctx: Context) -> Done:
+    """Rotate the password; the write-back job re-fetches and writes it (never stored)."""
+    server_id = _require_server(ctx)
+    ctx.client().reset_password(server_id)
+    return Done(ops.WRITEBACK, result={"server_id": server_id}, server_id=server_id)
+
+
+def power(ctx: Context) -> Done:
+    """start / stop / reboot (refused while the service is suspended)."""
+    _not_suspended(ctx)
+    server_id = _require_server(ctx)
+    action = str(ctx.op["params"].get("action") or "")
+    settled = {"start": ("running",), "stop": ("stopped",), "reboot": ()}[action]
+    what = _power_to(ctx, server_id, action, settled)
+    return Done(ops.DONE, result={"server_id": server_id, "power": what})
+
+
+def rename(ctx: Context) -> Done:
+    """Set a new label that still ends with the ordered (recognisable) label."""
+    server_id = _require_server(ctx)
+    label = keys.rename_label(
+        str(ctx.op["params"].get("label") or ""), (ctx.service or {}).get("label") or ""
+    )
+    server = ctx.client().rename_server(server_id, label)
+    return Done(ops.DONE, result={"server_id": server_id, "label": server.label or label})
+
+
+def _buy_types(ctx: Context, server_id: str, types: list[str]) -> dict[str, Any]:
+    offers = ctx.client().addons(server_id)
+    bought, already = [], []
+    for kind in types:
+        offer = next((o for o in offers if o.type == kind), None)
+        if offer is None:
+            raise Refusal(
+                "addon_not_offered",
+                f"The server's Otwa plan offers no {kind} add-on.",
+                422,
+                nothing_created=True,
+            )
+        if offer.active:
+            already.append(kind)
+            continue
+        try:
+            ctx.client().buy_addon(server_id, offer.id)
+        except errors.PaymentRequiredError:
+            raise _wallet_refusal(
+                ctx, f"add {offer.name} to the server", offer.prorated_price
+            ) from None
+        bought.append(kind)
+    return {"server_id": server_id, "bought": bought, "already_active": already}
+
+
+def add_addon(ctx: Context) -> Done:
+    """Attach one add-on by type (``params.type``); an active one of that type is success."""
+    server_id = _require_server(ctx)
+    kind = str(ctx.op["params"].get("type") or "")
+    return Done(ops.DONE, result=_buy_types(ctx, server_id, [kind]))
+
+
+def change_package(ctx: Context) -> Done:
+    """Same plan: attach the add-on types the new options ask for (one call per type).
+    A different plan was already refused at record time (Otwa cannot resize)."""
+    server_id = _require_server(ctx)
+    placement = ctx.op["params"]["placement"]
+    result = _buy_types(ctx, server_id, list(placement.get("addon_types") or []))
+    return Done(ops.DONE, result=result)
+
+
+def _not_suspended(ctx: Context) -> None:
+    row = ctx.db.execute(
+        "SELECT suspended FROM services WHERE panel = ? AND service_id = ?",
+        [ctx.op["panel"], ctx.op["service_id"]],
+    ).fetchone()
+    if row and row[0]:
+        raise Refusal(
+            "service_suspended",
+            f"Service {ctx.op['service_id']} is suspended; unsuspend it first.",
+            409,
+        )
+
+
+def sso(ctx: Context) -> Done:
+    """A one-time login link to the server's Otwa page (handed out once, never stored)."""
+    _not_suspended(ctx)
+    server_id = _require_server(ctx)
+    link = ctx.client().server_sso(server_id, next=ctx.op["params"].get("next"))
+    return Done(
+        ops.DONE,
+        result={"server_id": server_id, "issued": True, "expires_in": link.expires_in},
+        reply={"server_id": server_id, "url": link.url, "expires_in": link.expires_in},
+    )
+
+
+def status(ctx: Context) -> Done:
+    server_id = _require_server(ctx)
+    server = ctx.client().get_server(server_id)
+    return Done(ops.DONE, result=_server_summary(server))
+
+
+def usage(ctx: Context) -> Done:
+    server_id = _require_server(ctx)
+    stats = ctx.client().stats(server_id)
+    live = stats.live
+    result: dict[str, Any] = {"server_id": server_id, "power_state": stats.power_state}
+    if live is not None:
+        result["live"] = {
+            "cpu_percent": live.cpu_percent,
+            "memory_used_mb": live.memory_used_mb,
+            "memory_total_mb": live.memory_total_mb,
+            "disk_read_kbps": live.disk_read_kbps,
+            "disk_write_kbps": live.disk_write_kbps,
+            "net_rx_kbps": live.net_rx_kbps,
+            "net_tx_kbps": live.net_tx_kbps,
+        }
+    return Done(ops.DONE, result=result)
+
+
+def test_connection(ctx: Context) -> Done:
+    account = ctx.client().account()
+    return Done(
+        ops.DONE,
+        result={"connected": True, "account_id": account.id, "balance": _money(account.balance)},
+    )
+
+
+RUN_ACTIONS: dict[str, Callable[[Context], Done]] = {
+    "create": create,
+    "suspend": suspend,
+    "unsuspend": unsuspend,
+    "terminate": terminate,
+    "change_package": change_package,
+    "reinstall": reinstall,
+    "reset_password": reset_password,
+    "power": power,
+    "rename": rename,
+    "add_addon": add_addon,
+    "sso": sso,
+    "status": status,
+    "usage": usage,
+    "test_connection": test_connection,
+}

@@ -1,0 +1,93 @@
+"""What an action runs with: settings, its own db connection, the operation, Otwa clients,
+the products map and the panel's write-back config. Built per job by the runner.
+
+Otwa clients are made once per process and key (the shared budget lives in a file, so
+every process still draws from the same 90/min) and copied per call with the request id
+and priority of the operation.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlite_utils
+
+from bridge.otwa import OtwaClient
+
+_clients: dict[tuple[str, str, bool], OtwaClient] = {}
+_lock = threading.Lock()
+_catalogs: dict[int, tuple[Any, Any]] = {}
+
+INTERACTIVE_ACTIONS = ("sso", "status")
+
+
+def base_client(settings: Mapping[str, Any], *, destroy: bool = False) -> OtwaClient:
+    """The process's client for the everyday (or the destroy) key."""
+    key = settings.get("OTWA_DESTROY_KEY" if destroy else "OTWA_API_KEY") or ""
+    cache_key = (str(settings.get("OTWA_BASE_URL")), str(key), destroy)
+    with _lock:
+        client = _clients.get(cache_key)
+        if client is None:
+            client = OtwaClient.from_settings(settings, destroy=destroy)
+            _clients[cache_key] = client
+        return client
+
+
+def catalog(settings: Mapping[str, Any]) -> Any:
+    """The products map (bridge.catalog.Catalog) of the settings' TOML, parsed once."""
+    from bridge.catalog import Catalog
+
+    toml = settings.get("TOML") or {}
+    hit = _catalogs.get(id(toml))
+    if hit is not None and hit[0] is toml:
+        return hit[1]
+    parsed = Catalog.from_toml(toml)
+    _catalogs[id(toml)] = (toml, parsed)
+    return parsed
+
+
+def panel_config(settings: Mapping[str, Any], panel: str) -> Any | None:
+    """The panel's PanelConfig (api_url, credentials, notify_admins), or None."""
+    from bridge.panels import load_panels
+
+    return load_panels(settings.get("TOML") or {}, os.environ).get(panel)
+
+
+@dataclass
+class Context:
+    """One job's run. ``inline``: called from the hook (short deadline, no retries)."""
+
+    settings: Mapping[str, Any]
+    db: sqlite_utils.Database
+    op: dict[str, Any]
+    service: dict[str, Any] | None
+    job: dict[str, Any]
+    inline: bool = False
+    deadline: float | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, *, destroy: bool = False, priority: str | None = None) -> OtwaClient:
+        """A client for this operation: its request id, its priority, and (inline) the
+        hook's deadline with no client-side retries and no waiting for the budget."""
+        if priority is None:
+            priority = "interactive" if self.op["action"] in INTERACTIVE_ACTIONS else "background"
+        options: dict[str, Any] = {"priority": priority}
+        if self.op.get("request_id"):
+            options["request_id"] = self.op["request_id"]
+        if self.inline:
+            deadline = float(self.deadline or self.settings.get("INLINE_DEADLINE") or 2.0)
+            options.update(max_retries=0, budget_wait=0.0, timeout=deadline)
+        else:
+            # The job queue retries with backoff; one try per claim keeps a job well inside
+            # its lease. A short wait for a budget slot is fine in the background.
+            lease = float(self.settings.get("JOB_LEASE_SECONDS") or 120.0)
+            options.update(max_retries=0, budget_wait=min(30.0, lease / 4))
+        return base_client(self.settings, destroy=destroy).with_options(**options)
+
+    @property
+    def server_id(self) -> str | None:
+        return self.op.get("server_id") or (self.service or {}).get("server_id")

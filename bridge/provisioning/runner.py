@@ -1,0 +1,287 @@
+"""Run one leased job: the action, then record what happened in one short transaction.
+
+Shared by the hook (``run_inline``: short deadline, no retries) and the worker. The
+transaction that records a result checks first that our lease still holds (fencing): a
+claimer whose lease expired records nothing, and the job's new owner repeats the work with
+the same idempotency key. A definitive failure met by the worker (after queueing) also
+queues an admin notification.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import sqlite_utils
+
+from bridge import store
+from bridge.otwa import errors
+from bridge.provisioning import actions, crashpoints, jobs, writeback
+from bridge.provisioning import operations as ops
+from bridge.provisioning.actions import Done
+from bridge.provisioning.commands import Outcome
+from bridge.provisioning.context import Context
+from bridge.provisioning.failures import Refusal, Transient, classify
+
+log = logging.getLogger("bridge.provisioning")
+
+# The operation state each job kind expects; anything else means the job is stale.
+EXPECTS = {
+    "run": (ops.QUEUED,),
+    "read": (ops.QUEUED,),
+    "writeback": (ops.WRITEBACK,),
+    "destroy": (ops.SCHEDULED,),
+}
+
+
+def _handler(job: dict[str, Any], op: dict[str, Any]) -> Any:
+    kind = job["kind"]
+    if kind in ("run", "read"):
+        return actions.RUN_ACTIONS[op["action"]]
+    return {
+        "writeback": writeback.writeback,
+        "notify": writeback.notify,
+        "destroy": actions.destroy_later,
+    }[kind]
+
+
+def _max_attempts(settings: Mapping[str, Any]) -> int:
+    return int(settings.get("JOB_MAX_ATTEMPTS") or 10)
+
+
+def execute(
+    settings: Mapping[str, Any],
+    db: sqlite_utils.Database,
+    job: dict[str, Any],
+    *,
+    inline: bool = False,
+    deadline: float | None = None,
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Run ``job`` (already leased by us); returns (operation after, live reply or None)."""
+    op = ops.get(db, job["operation_id"])
+    if op is None:
+        with store.write(db):
+            jobs.finish(db, job, jobs.CANCELLED)
+        return None, None
+    expected = EXPECTS.get(job["kind"])
+    if expected is not None and op["state"] not in expected:
+        with store.write(db):
+            jobs.finish(db, job, jobs.CANCELLED)
+        log.info("stale job dropped", extra={"job_id": job["id"], "operation_id": op["id"]})
+        return op, None
+    if job["kind"] == "read" and not inline:
+        # A read nobody waits for any more: close it without spending an Otwa call.
+        with store.write(db):
+            if jobs.finish(db, job):
+                ops.transition(
+                    db,
+                    op,
+                    ops.FAILED,
+                    reason="expired",
+                    error_code="expired",
+                    error_status=504,
+                    error_message="The request was not answered in time; ask again.",
+                )
+        return op, None
+    service = ops.get_service(db, op["panel"], op["service_id"])
+    ctx = Context(settings, db, op, service, job, inline=inline, deadline=deadline)
+    what = f"{op['action']} of service {op['service_id']}"
+    try:
+        done = _handler(job, op)(ctx)
+    except Transient as exc:
+        return _transient(ctx, exc), None
+    except Refusal as exc:
+        return _refuse(ctx, exc), None
+    except errors.OtwaError as exc:
+        outcome = classify(exc, what)
+        if isinstance(outcome, Transient):
+            return _transient(ctx, outcome), None
+        return _refuse(ctx, outcome), None
+    except Exception as exc:  # noqa: BLE001 - a bug must not kill the worker; retried, logged
+        log.exception("job handler failed", extra={"job_id": job["id"], "operation_id": op["id"]})
+        return _transient(ctx, Transient(f"internal error ({type(exc).__name__})")), None
+    return _apply(ctx, done)
+
+
+def _apply(ctx: Context, done: Done) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    db, op, job = ctx.db, ctx.op, ctx.job
+    with store.write(db):
+        if not jobs.still_ours(db, job):
+            log.warning("lease lost; result not recorded", extra={"job_id": job["id"]})
+            return op, None
+        if done.state is not None:
+            fields: dict[str, Any] = {"last_error": None}
+            fields["result"] = (
+                done.result
+                if job["kind"] in ("run", "read")
+                else {**(op.get("result") or {}), **done.result}
+            )
+            if done.server_id:
+                fields["server_id"] = done.server_id
+            if done.build:
+                fields["build_ready_at"] = ops.now() + float(
+                    ctx.settings.get("BUILD_MIN_SECONDS") or 60.0
+                )
+            ops.transition(db, op, done.state, reason=done.reason, **fields)
+            if done.service:
+                ops.update_service(db, op["panel"], op["service_id"], **done.service)
+            if done.state == ops.WRITEBACK:
+                jobs.enqueue(db, op, "writeback", max_attempts=_max_attempts(ctx.settings))
+            for kind, delay, payload in done.followups:
+                jobs.enqueue(
+                    db,
+                    op,
+                    kind,
+                    max_attempts=_max_attempts(ctx.settings),
+                    delay=delay,
+                    payload=payload,
+                )
+        jobs.finish(db, job)
+        if done.crash_before_commit:
+            crashpoints.hit(done.crash_before_commit)
+    return op, done.reply
+
+
+def _is_read(ctx: Context) -> bool:
+    return ctx.job["kind"] == "read"
+
+
+def _transient(ctx: Context, exc: Transient) -> dict[str, Any]:
+    db, op, job = ctx.db, ctx.op, ctx.job
+    settings = ctx.settings
+    with store.write(db):
+        if _is_read(ctx):
+            if jobs.finish(db, job):
+                ops.transition(
+                    db,
+                    op,
+                    ops.FAILED,
+                    reason=exc.reason,
+                    error_code="otwa_unavailable",
+                    error_status=503,
+                    error_message=f"Otwa is not answering right now ({exc.reason}); try again.",
+                    last_error=exc.reason,
+                )
+            return op
+        state = jobs.retry(
+            db,
+            job,
+            exc.reason,
+            base=float(settings.get("JOB_BACKOFF_BASE") or 2.0),
+            cap=float(settings.get("JOB_BACKOFF_CAP") or 600.0),
+            at_least=exc.retry_after,
+        )
+        if state == jobs.LEASED:  # lease lost: the new owner decides
+            return op
+        log.info(
+            "attempt %s of job %s failed: %s",
+            job["attempts"],
+            job["id"],
+            exc.reason,
+            extra={
+                "operation_id": op["id"],
+                "job_id": job["id"],
+                "kind": job["kind"],
+                "request_id": op.get("request_id"),
+                "will_retry": state == jobs.READY,
+            },
+        )
+        if job["kind"] == "notify":
+            return op
+        db.execute(
+            "UPDATE operations SET last_error = ?, updated_at = ? WHERE id = ?",
+            [exc.reason, ops.now(), op["id"]],
+        )
+        op["last_error"] = exc.reason
+        if state == jobs.DEAD:
+            message = (
+                f"Gave up after {job['attempts']} attempts; last trouble: {exc.reason}. "
+                f"Retry with `otwa-bridge ops retry {op['id']}`."
+            )
+            ops.transition(
+                db,
+                op,
+                ops.DEAD,
+                reason=exc.reason,
+                error_code="gave_up",
+                error_status=503,
+                error_message=message,
+            )
+            _queue_notice(ctx, "gave_up", message)
+    return op
+
+
+def _refuse(ctx: Context, exc: Refusal) -> dict[str, Any]:
+    db, op, job = ctx.db, ctx.op, ctx.job
+    with store.write(db):
+        if not jobs.finish(db, job):
+            return op
+        if job["kind"] == "notify":
+            log.warning("admin notification refused by the panel: %s", exc.message)
+            return op
+        params = dict(op["params"])
+        if exc.nothing_created and job["kind"] == "run":
+            params["nothing_created"] = True
+        ops.transition(
+            db,
+            op,
+            ops.FAILED,
+            reason=exc.code,
+            error_code=exc.code,
+            error_status=exc.status,
+            error_message=exc.message,
+            params=params,
+        )
+        if op["action"] == "create" and job["kind"] == "run":
+            ops.update_service(db, op["panel"], op["service_id"], state="failed")
+        if not ctx.inline:
+            _queue_notice(ctx, exc.code, exc.message)
+    return op
+
+
+def _queue_notice(ctx: Context, code: str, message: str) -> None:
+    jobs.enqueue(
+        ctx.db,
+        ctx.op,
+        "notify",
+        max_attempts=_max_attempts(ctx.settings),
+        payload=writeback.failure_notice(ctx.op, code, message),
+    )
+
+
+def run_inline(settings: Mapping[str, Any], operation_id: str) -> Outcome:
+    """Try the operation's Otwa call now, within ``INLINE_DEADLINE``; see the package doc."""
+    deadline = float(settings.get("INLINE_DEADLINE") or 2.0)
+    db = store.connect(settings["DATABASE"])
+    try:
+        with store.write(db):
+            job = jobs.open_job(db, operation_id, ("run", "read"))
+            claimed = None
+            if job is not None:
+                # Room for a catalog lookup plus the call itself; a killed hook process
+                # hands the job to the worker once this passes.
+                claimed = jobs.claim(
+                    db, jobs.owner_id("inline"), 3 * deadline + 5.0, job_id=job["id"]
+                )
+            if claimed is not None:
+                db.execute("UPDATE operations SET inline_tried = 1 WHERE id = ?", [operation_id])
+        if claimed is None:
+            return outcome_of(db, operation_id)
+        op, reply = execute(settings, db, claimed, inline=True, deadline=deadline)
+        if op is None:
+            return outcome_of(db, operation_id)
+        return ops.render(op, reply)
+    finally:
+        db.close()
+
+
+def outcome_of(db: sqlite_utils.Database, operation_id: str) -> Outcome:
+    """The operation's current state as the hook reply."""
+    op = ops.get(db, operation_id)
+    if op is None:
+        return Outcome(
+            404,
+            {"ok": False, "error": {"code": "not_found", "message": "No such operation."}},
+        )
+    return ops.render(op)
