@@ -228,3 +228,87 @@ def check_config() -> None:
         f"ok: {len(panels)} panel(s), {mapped} product(s) mapped; Otwa offers "
         f"{len(products)} plans, {len(regions)} regions, {len(templates)} OS templates"
     )
+
+
+@main.command()
+@click.option("--until-idle", is_flag=True, help="Exit once nothing is queued or building.")
+def worker(until_idle: bool) -> None:
+    """Run the provisioning worker: queued jobs, batch build polls, write-back, retries.
+
+    Run as many as you like (separate processes); leases keep them off each other's jobs.
+    """
+    from bridge.logs import configure_logging
+    from bridge.provisioning import worker as provisioning_worker
+
+    values = settings.load()
+    configure_logging(values["LOG_LEVEL"])
+    provisioning_worker.run(values, until_idle=until_idle)
+
+
+@main.group()
+def ops() -> None:
+    """List, retry or cancel provisioning operations."""
+
+
+@ops.command("list")
+@click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
+@click.option("--service", "service_id", default=None, help="Only this panel service id.")
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def ops_list(states: tuple[str, ...], service_id: str | None, limit: int, as_json: bool) -> None:
+    """Operations, newest first: state, attempts and last error (dead ones included)."""
+    import json
+
+    from bridge import store
+    from bridge.provisioning import admin
+
+    values = settings.load()
+    db = store.connect(values["DATABASE"], migrate=True)
+    rows = admin.list_operations(db, states=states, service_id=service_id, limit=limit)
+    if as_json:
+        for row in rows:
+            click.echo(json.dumps(row, default=str, sort_keys=True))
+        return
+    click.echo(f"{'OPERATION':<24} {'ACTION':<15} {'SERVICE':<16} {'STATE':<10} ATT  LAST ERROR")
+    for r in rows:
+        service = f"{r['panel']}/{r['service_id']}#{r['generation']}"
+        click.echo(
+            f"{r['id']:<24} {r['action']:<15} {service:<16} {r['state']:<10} "
+            f"{r['attempts']:>3}  {r['error'][:100]}"
+        )
+
+
+@ops.command("retry")
+@click.argument("operation_id")
+def ops_retry(operation_id: str) -> None:
+    """Re-queue a failed, dead or cancelled operation (same idempotency key)."""
+    from bridge import store
+    from bridge.errors import BridgeError
+    from bridge.provisioning import admin
+
+    values = settings.load()
+    db = store.connect(values["DATABASE"], migrate=True)
+    try:
+        state = admin.retry(db, operation_id, values)
+    except BridgeError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"{operation_id}: {state}; the worker picks it up")
+
+
+@ops.command("cancel")
+@click.argument("operation_id")
+def ops_cancel(operation_id: str) -> None:
+    """Cancel a queued or scheduled operation (e.g. a terminate in its grace period)."""
+    from bridge import store
+    from bridge.errors import BridgeError
+    from bridge.provisioning import admin
+
+    values = settings.load()
+    db = store.connect(values["DATABASE"], migrate=True)
+    try:
+        admin.cancel(db, operation_id)
+    except BridgeError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(1)
+    click.echo(f"{operation_id}: cancelled")
