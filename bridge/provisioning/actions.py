@@ -235,7 +235,7 @@ def suspend(ctx: Context) -> Done:
     """Stop the server (a server already gone counts as suspended, logged)."""
     server_id = _require_server(ctx)
     try:
-        what = _power_to(ctx, server_id, "stop", ("stopped", "suspended"))
+        what = _power_to(ctx, server_id, "stop", ("stopped", "suspended", "terminated"))
     except errors.NotFoundError:
         log.warning("suspend: server already gone at Otwa", extra={"server_id": server_id})
         what = "already gone"
@@ -259,6 +259,11 @@ def _destroy(ctx: Context, server_id: str) -> dict[str, Any]:
         gone = False
     except errors.NotFoundError:
         log.warning("terminate: server already gone at Otwa", extra={"server_id": server_id})
+        gone = True
+    except errors.ConflictError as exc:
+        if isinstance(exc, errors.IdempotencyConflict) or _status(ctx, server_id) != "terminated":
+            raise
+        log.warning("terminate: server already terminated", extra={"server_id": server_id})
         gone = True
     crashpoints.hit("destroy.after_call")
     return {"server_id": server_id, "terminated": True, "already_gone": gone}

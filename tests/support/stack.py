@@ -140,6 +140,32 @@ class BridgeEnv:
         finally:
             proc.stop()
 
+    def drain(self, timeout: float = 60.0, **extra_env: str) -> str:
+        """Run `python -m bridge worker --until-idle` to completion; returns its log."""
+        import subprocess
+
+        log = self.tmp / "drain.log"
+        with log.open("ab") as fh:
+            subprocess.run(
+                bridge_cmd("worker", "--until-idle"),
+                env={**os.environ, **self.env(**extra_env)},
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                timeout=timeout,
+                check=False,
+            )
+        return log.read_text(errors="replace")
+
+    def running_service(self, service_id: str, **kw: Any) -> str:
+        """Create ``service_id`` and drain the worker until it is built and written back;
+        returns the Otwa server id."""
+        op_id, outcome = self.submit(self.command("create", service_id, **kw))
+        assert outcome.status == 200, outcome
+        self.drain()
+        op = self.op(op_id)
+        assert op["state"] == "done", op
+        return str(op["server_id"])
+
     # -- the hook path, in process ---------------------------------------------------------
 
     def command(self, action: str, service_id: str, **kw: Any) -> Command:
