@@ -6,9 +6,11 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from bridge.web import signing
 from tests.support.processes import ROOT, Process, bridge_cmd, free_port
@@ -28,8 +30,9 @@ def run(args: list[str], env: dict[str, str], stdin: bytes | None = None):
     )
 
 
-@pytest.fixture
-def base_env(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(scope="module")
+def base_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    tmp_path = tmp_path_factory.mktemp("cli")
     return {
         "BRIDGE_CONFIG": str(ROOT / "config" / "bridge.toml"),
         "BRIDGE_DATABASE": str(tmp_path / "bridge.sqlite"),
@@ -89,8 +92,9 @@ def test_check_config_without_otwa_exits_2(base_env) -> None:
     assert b"cannot read the Otwa catalog" in r.stderr
 
 
-@pytest.fixture
-def bridge_server(base_env, tmp_path: Path):
+@pytest.fixture(scope="module")
+def bridge_server(base_env, tmp_path_factory: pytest.TempPathFactory):
+    tmp_path = tmp_path_factory.mktemp("bridge")
     port = free_port()
     proc = Process(
         bridge_cmd("serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"),
@@ -98,9 +102,19 @@ def bridge_server(base_env, tmp_path: Path):
         env=base_env,
     ).start()
     url = f"http://127.0.0.1:{port}"
-    proc.wait_http(f"{url}/healthz")
-    yield url, proc
-    proc.stop()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                # A loaded machine may accept the connection before a worker answers.
+                proc.wait_http(f"{url}/healthz")
+                break
+            except requests.Timeout:
+                if time.monotonic() > deadline:
+                    raise
+        yield url, proc
+    finally:
+        proc.stop()
 
 
 def test_send_prints_a_refusal_and_exits_1(bridge_server, base_env) -> None:
