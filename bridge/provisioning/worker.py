@@ -63,10 +63,12 @@ def poll_builds(settings: Mapping[str, Any], db: sqlite_utils.Database) -> bool:
     except errors.OtwaError as exc:
         log.info("build poll failed; next interval retries: %s", exc)
         return True
+    # The list is paid for: move on every build it shows finished, due or not. Only a
+    # server missing from the list counts against a build that could not have finished.
     rows = db.execute(
-        "SELECT id FROM operations WHERE state = 'building' AND build_ready_at <= ?", [t]
+        "SELECT id, build_ready_at <= ? FROM operations WHERE state = 'building'", [t]
     ).fetchall()
-    for (op_id,) in rows:
+    for op_id, due in rows:
         op = ops.get(db, op_id)
         if op is None or op["state"] != ops.BUILDING:
             continue
@@ -74,7 +76,7 @@ def poll_builds(settings: Mapping[str, Any], db: sqlite_utils.Database) -> bool:
         status = server.status if server is not None else "missing"
         if status in BUILT:
             _built(settings, db, op, server)
-        elif status in ("failed", "terminated", "missing"):
+        elif status in ("failed", "terminated") or (status == "missing" and due):
             _build_lost(settings, db, op, status)
     return True
 

@@ -1,0 +1,188 @@
+"""The worker: leases, batch polling, backoff and dead-letter, write-back retries, adoption
+past the replay window, several workers at once, and the ops CLI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.support.fake_whmcs import FakeWhmcs
+from tests.support.processes import ROOT, Sandbox
+from tests.support.stack import BridgeEnv
+
+
+def _ops_cli(env: BridgeEnv, *args: str) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "bridge", "ops", *args],
+        env={**os.environ, **env.env()},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+def _routes(sandbox: Sandbox) -> dict[str, int]:
+    return dict(sandbox.state()["requests"]["byRoute"])
+
+
+def test_builds_are_polled_in_batches_only_once_they_can_have_finished(
+    tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
+) -> None:
+    env = BridgeEnv(tmp_path, sandbox, whmcs, {"BUILD_MIN_SECONDS": 1.0})
+    ops = [env.submit(env.command("create", f"b{n}"))[0] for n in range(5)]
+    started = time.monotonic()
+    with env.worker():
+        for op_id in ops:
+            env.wait_state(op_id, "done")
+    assert time.monotonic() - started >= 0.9  # nobody polled before a build could finish
+    routes = _routes(sandbox)
+    assert routes.get("GET /api/v1/servers", 0) <= 3, routes
+    assert routes.get("GET /api/v1/servers/:id", 0) == 0, routes
+    assert routes.get("GET /api/v1/servers/:id/credentials") == 5
+    assert len(whmcs.calls("UpdateClientProduct")) == 5
+
+
+def test_a_worker_killed_mid_job_is_replaced_after_its_lease(
+    tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
+) -> None:
+    env = BridgeEnv(tmp_path, sandbox, whmcs, {"JOB_LEASE_SECONDS": 2.0, "OTWA_TIMEOUT": 10})
+    op_id = env.record(env.command("create", "k1"))  # queued, never tried inline
+    sandbox.faults(1.0, ["timeout"], methods=["POST"], paths=["/servers"], delay=30)
+    first = env.worker_process("doomed").start()
+    env.wait_for(lambda: env.jobs(op_id)[0]["state"] == "leased", what="job leased")
+    time.sleep(0.3)  # the POST is now held by the sandbox
+    first.kill()  # SIGKILL: no clean-up, the lease stays
+    killed_at = time.monotonic()
+    sandbox.clear_faults()
+    job = env.jobs(op_id)[0]
+    assert job["state"] == "leased" and job["attempts"] == 1
+    with env.worker("rescuer"):
+        env.wait_state(op_id, "done")
+        finished = time.monotonic()
+    assert finished - killed_at >= 1.0  # waited for the lease to lapse
+    assert env.jobs(op_id)[0]["attempts"] == 2
+    assert len(env.servers("whmcs-k1-")) == 1
+
+
+def test_attempt_cap_dead_letters_notifies_admins_and_ops_retry_recovers(
+    tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
+) -> None:
+    env = BridgeEnv(tmp_path, sandbox, whmcs, {"JOB_MAX_ATTEMPTS": 3})
+    sandbox.faults(1.0, ["500"], methods=["POST"], paths=["/servers"])
+    op_id, out = env.submit(env.command("create", "d1"))
+    assert out.status == 202
+    env.drain()
+    op = env.op(op_id)
+    assert op["state"] == "dead" and op["error_code"] == "gave_up"
+    assert env.jobs(op_id)[0]["attempts"] == 3
+    mails = whmcs.calls("SendAdminEmail")
+    assert len(mails) == 1 and mails[0]["type"] == "system"
+    assert "d1" in mails[0]["customsubject"] and op_id in mails[0]["custommessage"]
+    assert env.outcome(op_id).status == 503
+
+    listed = _ops_cli(env, "list", "--state", "dead", "--json")
+    assert listed.returncode == 0, listed.stderr
+    rows = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert [(r["id"], r["state"], r["attempts"]) for r in rows] == [(op_id, "dead", 3)]
+    assert "500" in rows[0]["error"] or "server error" in rows[0]["error"]
+    table = _ops_cli(env, "list")
+    assert op_id in table.stdout and "dead" in table.stdout
+
+    sandbox.clear_faults()
+    retried = _ops_cli(env, "retry", op_id)
+    assert retried.returncode == 0, retried.stderr
+    env.drain()
+    assert env.op(op_id)["state"] == "done"
+    assert len(env.servers("whmcs-d1-")) == 1
+
+
+def test_writeback_is_retried_and_refetches_credentials(env: BridgeEnv, whmcs: FakeWhmcs) -> None:
+    whmcs.fail(2, "500")
+    op_id, _ = env.submit(env.command("create", "w1"))
+    env.drain()
+    assert env.op(op_id)["state"] == "done"
+    calls = whmcs.calls("UpdateClientProduct")
+    assert [c.get("_failed") for c in calls] == ["500", "500", None]
+    assert env.rows("SELECT attempts FROM jobs WHERE kind = 'writeback'") == [{"attempts": 3}]
+    routes = _routes(env.sandbox)
+    assert routes["GET /api/v1/servers/:id/credentials"] == 3  # fetched on every try
+
+
+def test_a_refused_writeback_fails_visibly_and_notifies(env: BridgeEnv, whmcs: FakeWhmcs) -> None:
+    whmcs.fail(1, "error")
+    op_id, _ = env.submit(env.command("create", "w2"))
+    env.drain()
+    op = env.op(op_id)
+    assert op["state"] == "failed" and op["error_code"] == "writeback_failed"
+    assert "Simulated failure" in op["error_message"]
+    assert len(whmcs.calls("SendAdminEmail")) == 1
+    listed = _ops_cli(env, "list", "--state", "failed")
+    assert op_id in listed.stdout and "writeback_failed" in listed.stdout
+    assert _ops_cli(env, "retry", op_id).returncode == 0
+    env.drain()
+    assert env.op(op_id)["state"] == "done"
+
+
+def test_past_the_replay_window_an_unfinished_create_adopts_its_server(
+    tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
+) -> None:
+    env = BridgeEnv(tmp_path, sandbox, whmcs, {"OTWA_REPLAY_WINDOW": 0.3})
+    sandbox.faults(1.0, ["lost-response"], methods=["POST"], paths=["/servers"], limit=1)
+    op_id, out = env.submit(env.command("create", "r1"))
+    assert out.status == 202
+    sandbox.clear_faults()
+    sandbox.advance(25 * 3600)  # Otwa forgets the key: re-sending it would order again
+    time.sleep(0.4)
+    env.drain()
+    op = env.op(op_id)
+    assert op["state"] == "done", op
+    assert op["result"]["adopted"] is True
+    assert len(env.servers("whmcs-r1-")) == 1
+
+
+def test_past_the_replay_window_with_nothing_to_adopt_it_orders(
+    tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
+) -> None:
+    env = BridgeEnv(tmp_path, sandbox, whmcs, {"OTWA_REPLAY_WINDOW": 0.3})
+    sandbox.faults(1.0, ["reset"], methods=["POST"], paths=["/servers"], limit=1)
+    op_id, out = env.submit(env.command("create", "r2"))
+    assert out.status == 202
+    sandbox.clear_faults()
+    time.sleep(0.4)
+    env.drain()
+    assert env.op(op_id)["state"] == "done"
+    assert env.op(op_id)["result"].get("adopted") is None
+    assert len(env.servers("whmcs-r2-")) == 1
+
+
+def test_several_workers_share_the_queue_without_duplicates(
+    env: BridgeEnv, whmcs: FakeWhmcs
+) -> None:
+    ops = [env.record(env.command("create", f"m{n}")) for n in range(8)]
+    with env.worker("w-a"), env.worker("w-b"), env.worker("w-c"):
+        for op_id in ops:
+            env.wait_state(op_id, "done")
+    for n in range(8):
+        assert len(env.servers(f"whmcs-m{n}-")) == 1
+    assert len(whmcs.calls("UpdateClientProduct")) == 8
+    logs = "".join((env.tmp / f"{w}.log").read_text() for w in ("w-a", "w-b", "w-c"))
+    for server in env.servers():
+        assert env.credentials(server["id"])["password"] not in logs
+
+
+def test_ops_cancel_stops_a_queued_operation(env: BridgeEnv) -> None:
+    op_id = env.record(env.command("create", "c1"))
+    result = _ops_cli(env, "cancel", op_id)
+    assert result.returncode == 0, result.stderr
+    env.drain()
+    assert env.op(op_id)["state"] == "cancelled"
+    assert env.servers() == []
+    refused = _ops_cli(env, "cancel", op_id)
+    assert refused.returncode == 1 and "cancelled" in refused.stderr
