@@ -319,7 +319,7 @@ class OtwaClient:
         body, _ = self._request("GET", "/public/affiliates/rule", auth=False)
         return models.AffiliateRule.from_dict(_obj(body))
 
-    def sso(self, next: str | None = None) -> models.SsoLink:  # noqa: A002 - Otwa's name
+    def sso(self, next: str | None = None) -> models.SsoLink:
         """``POST /sso`` (servers:write): a 5-minute, single-use dashboard login link."""
         body, _ = self._request("POST", "/sso", json={"next": next} if next else {})
         return models.SsoLink.from_dict(_obj(body))
@@ -330,7 +330,7 @@ class OtwaClient:
         """``GET /servers`` (servers:read): every server of the account, in one call."""
         return [models.Server.from_dict(s) for s in _items(self._get("/servers"))]
 
-    def get_server(self, id: str) -> models.Server:  # noqa: A002
+    def get_server(self, id: str) -> models.Server:
         """``GET /servers/:id`` (servers:read)."""
         return models.Server.from_dict(_obj(self._get("/servers/{id}", id=id)))
 
@@ -364,7 +364,7 @@ class OtwaClient:
         )
         return models.Server.from_dict(_obj(body), replayed=_replayed(headers))
 
-    def rename_server(self, id: str, label: str) -> models.Server:  # noqa: A002
+    def rename_server(self, id: str, label: str) -> models.Server:
         """``PATCH /servers/:id/label`` (servers:write). Cosmetic: hostname is unchanged."""
         body, _ = self._request(
             "PATCH", "/servers/{id}/label", path_params={"id": id}, json={"label": label}
@@ -372,11 +372,11 @@ class OtwaClient:
         data = _obj(body)
         return models.Server.from_dict({"id": id, "label": label, **data})
 
-    def delete_server(self, id: str) -> None:  # noqa: A002
+    def delete_server(self, id: str) -> None:
         """``DELETE /servers/:id`` (servers:destroy): terminate now. Not retried."""
         self._request("DELETE", "/servers/{id}", path_params={"id": id})
 
-    def power(self, id: str, action: Literal["start", "stop", "reboot"]) -> str:  # noqa: A002
+    def power(self, id: str, action: Literal["start", "stop", "reboot"]) -> str:
         """``POST /servers/:id/power/:action`` (servers:write); returns the transitional
         status word (``starting`` / ``stopping`` / ``rebooting``). Not retried."""
         if action not in POWER_ACTIONS:
@@ -386,22 +386,22 @@ class OtwaClient:
         )
         return str(_obj(body).get("status") or "")
 
-    def credentials(self, id: str) -> models.Credentials:  # noqa: A002
+    def credentials(self, id: str) -> models.Credentials:
         """``GET /servers/:id/credentials`` (servers:read). The password is a secret."""
         return models.Credentials.from_dict(_obj(self._get("/servers/{id}/credentials", id=id)))
 
-    def stats(self, id: str) -> models.Stats:  # noqa: A002
+    def stats(self, id: str) -> models.Stats:
         """``GET /servers/:id/stats`` (servers:read)."""
         return models.Stats.from_dict(_obj(self._get("/servers/{id}/stats", id=id)))
 
-    def reset_password(self, id: str) -> models.Credentials:  # noqa: A002
+    def reset_password(self, id: str) -> models.Credentials:
         """``POST /servers/:id/password-reset`` (servers:write): the new credential. Not retried."""
         body, _ = self._request("POST", "/servers/{id}/password-reset", path_params={"id": id})
         return models.Credentials.from_dict(_obj(body))
 
     def reinstall(
         self,
-        id: str,  # noqa: A002
+        id: str,
         *,
         os: str,
         os_template: str,
@@ -421,13 +421,13 @@ class OtwaClient:
         data = _obj(body)
         return models.Server.from_dict({"id": id, **data}, replayed=_replayed(headers))
 
-    def addons(self, id: str) -> list[models.AddonOffer]:  # noqa: A002
+    def addons(self, id: str) -> list[models.AddonOffer]:
         """``GET /servers/:id/addons`` (servers:read): offers, prorated prices, active types."""
         return [
             models.AddonOffer.from_dict(a) for a in _items(self._get("/servers/{id}/addons", id=id))
         ]
 
-    def buy_addon(self, id: str, addon_id: str) -> models.AddonPurchase:  # noqa: A002
+    def buy_addon(self, id: str, addon_id: str) -> models.AddonPurchase:
         """``POST /servers/:id/addons`` (servers:write): attach; prorated price charged now.
         Not retried (no idempotency on this endpoint)."""
         body, _ = self._request(
@@ -435,7 +435,7 @@ class OtwaClient:
         )
         return models.AddonPurchase.from_dict(_obj(body))
 
-    def server_sso(self, id: str, next: str | None = None) -> models.SsoLink:  # noqa: A002
+    def server_sso(self, id: str, next: str | None = None) -> models.SsoLink:
         """``POST /servers/:id/sso`` (servers:write): a login link to one server's page."""
         body, _ = self._request(
             "POST", "/servers/{id}/sso", path_params={"id": id}, json={"next": next} if next else {}

@@ -98,11 +98,13 @@ def test_processes_share_one_budget(fast_sandbox: Sandbox, tmp_path: Path) -> No
     # for the instant between taking a slot and sending), background below the reserve.
     background = [t for r in results for t in r["sent"]]
     everything = background + interactive_sent
+    cap = LIMIT - Budget(budget_path).reserve
     assert max_in_window(everything, WINDOW) <= LIMIT + 2
-    assert max_in_window(background, WINDOW) <= LIMIT - Budget(budget_path).reserve + 2
-    # ...and the hammers really saturated it (so the test can fail).
-    assert len(background) >= 0.8 * (LIMIT - 9) * (SECONDS / WINDOW)
-    assert max(w for r in results for w in r["waits"]) > WINDOW / 3
+    assert max_in_window(background, WINDOW) <= cap + 2
+    # ...and the hammers really pressed against it (so the test can fail): the background
+    # cap was reached, and kept up for the whole run.
+    assert max_in_window(background, WINDOW) >= cap - 6
+    assert len(background) >= 0.8 * cap * (SECONDS / WINDOW)
 
     # The customer was served promptly although the background was saturated.
     assert len(latencies) == 8 and max(latencies) < WINDOW / 5, latencies
@@ -116,3 +118,19 @@ def test_without_the_budget_the_same_load_is_rate_limited(
     results = [json.loads(out.read_text()) for out in hammer(fast_sandbox, tmp_path, "-", 1.5)]
     assert sum(r["rate_limited"] for r in results) > 0
     assert fast_sandbox.state()["requests"]["rateLimited"] > 0
+
+
+def test_low_remaining_header_holds_background(fast_sandbox: Sandbox, tmp_path: Path) -> None:
+    """A budget as large as Otwa's own limit still meets no 429: when X-RateLimit-Remaining
+    drops to 5, background calls hold until the reset."""
+    fast_sandbox.reset()
+    budget = Budget(tmp_path / "b.sqlite", limit=100, window=WINDOW, reserve=0)
+    client = OtwaClient(KEY, base_url=fast_sandbox.api, budget=budget, max_retries=0)
+    holds = 0
+    deadline = time.time() + 2.5 * WINDOW
+    while time.time() < deadline:
+        client.account()
+        holds += budget.usage(KEY)["hold_background"] > 0
+    requests = fast_sandbox.state()["requests"]
+    assert requests["rateLimited"] == 0 and requests["total"] > 150
+    assert holds >= 2
