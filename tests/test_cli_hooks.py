@@ -93,13 +93,13 @@ def test_check_config_without_otwa_exits_2(base_env) -> None:
 
 
 @pytest.fixture(scope="module")
-def bridge_server(base_env, tmp_path_factory: pytest.TempPathFactory):
+def bridge_server(base_env, sandbox_process, tmp_path_factory: pytest.TempPathFactory):
     tmp_path = tmp_path_factory.mktemp("bridge")
     port = free_port()
     proc = Process(
         bridge_cmd("serve", "--bind", f"127.0.0.1:{port}", "--workers", "1"),
         tmp_path / "bridge.log",
-        env=base_env,
+        env={**base_env, "BRIDGE_OTWA_BASE_URL": sandbox_process.api},
     ).start()
     url = f"http://127.0.0.1:{port}"
     try:
@@ -181,3 +181,36 @@ def test_send_without_a_secret_is_a_usage_error(base_env) -> None:
     r = run(["send", "status", "--service", "1"], env)
     assert r.returncode == 2
     assert b"BRIDGE_WHMCS_HOOK_SECRETS" in r.stderr
+
+
+def test_send_create_then_replay_exits_0(bridge_server, base_env, sandbox) -> None:
+    url, proc = bridge_server
+    args = [
+        "send",
+        "--url",
+        url,
+        "--panel",
+        "whmcs",
+        "--webhook-id",
+        "msg_cli_create",
+        "create",
+        "--service",
+        "5150",
+        "--product",
+        "1",
+        "--client",
+        "77",
+        "--option",
+        "Operating System=3|Debian 12",
+        "--option",
+        "Extra IPv4=Yes",
+    ]
+    first = run(args, base_env)
+    assert first.returncode == 0, first.stdout.decode() + first.stderr.decode()
+    assert json.loads(first.stdout)["ok"] is True
+    again = run(args, base_env)
+    assert again.returncode == 0 and b"(replayed)" in again.stderr
+    assert again.stdout == first.stdout
+    (server,) = sandbox.state()["servers"]
+    assert (server["label"], server["os"]) == ("whmcs-5150-g1", "debian-12")
+    assert WHMCS_SECRET.encode() not in Path(proc.log_path).read_bytes()
