@@ -179,11 +179,18 @@ class OtwaClient:
         use_budget = self.budget is not None and auth
         max_wait = self.budget.window if self.budget is not None else 60.0
         attempt = 0
+        last_error: errors.OtwaError | None = None
         while True:
             attempt += 1
             if use_budget:
                 assert self.budget is not None
-                self.budget.acquire(self._api_key, priority=self.priority, wait=self.budget_wait)
+                try:
+                    self.budget.acquire(
+                        self._api_key, priority=self.priority, wait=self.budget_wait
+                    )
+                except errors.BudgetExhausted as exhausted:
+                    exhausted.request_id = sent_id
+                    raise exhausted from last_error  # a retry found no slot: keep the cause
             started = time.monotonic()
             error: errors.OtwaError
             retry_after: float | None = None
@@ -244,6 +251,7 @@ class OtwaClient:
                 self._log(method, template, None, attempt, sent_id, elapsed_ms, False, error)
             if not (error.retryable and retry_allowed and attempt <= self.max_retries):
                 raise error
+            last_error = error
             wait = self.backoff(attempt)
             if isinstance(error, errors.RateLimitedError):
                 # With a budget, its hold (set by observe) paces every process; without one,
