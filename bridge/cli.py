@@ -58,6 +58,26 @@ def sandbox(host: str, port: int, time_scale: float, seed: int | None) -> None:
     serve_sandbox(host=host, port=port, time_scale=time_scale, seed=seed)
 
 
+@main.command()
+@click.option("--bind", default="127.0.0.1:8700", show_default=True, help="Bridge host:port.")
+@click.option("--sandbox-port", default=8780, show_default=True, type=int)
+@click.option(
+    "--time-scale",
+    default=1.0,
+    show_default=True,
+    type=float,
+    help="Sandbox clock speed; the bridge's timing settings are scaled to match.",
+)
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+def dev(bind: str, sandbox_port: int, time_scale: float, workers: int) -> None:
+    """Run sandbox + bridge + worker together (what `make run` does); Ctrl-C stops all."""
+    from bridge import devstack
+
+    sys.exit(
+        devstack.run(bind=bind, sandbox_port=sandbox_port, time_scale=time_scale, workers=workers)
+    )
+
+
 @main.command("settings")
 def show_settings() -> None:
     """Print every setting with its effective value (secrets masked) and help."""

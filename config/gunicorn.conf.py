@@ -6,3 +6,6 @@ timeout = 30
 graceful_timeout = 10
 accesslog = "-"
 errorlog = "-"
+# gunicorn 23+ opens a control socket in $HOME by default; several bridges (or test stacks)
+# on one machine would fight over it, and the bridge needs none.
+control_socket_disable = True

@@ -1,0 +1,139 @@
+"""``otwa-bridge dev`` (what ``make run`` starts): sandbox, bridge and worker on one machine.
+
+Everything runs as child processes of this one, on loopback, with the SQLite files under
+``var/``. Hook secrets for the local panels are generated once into ``var/dev.env`` (mode
+0600) and reused, so a ``source var/dev.env`` makes ``otwa-bridge send`` work. If any child
+exits, the others are stopped and the command fails: a half-running stack is worse than none.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+
+from bridge.web.signing import generate_secret
+
+DEV_ENV = Path("var/dev.env")
+DEV_PANELS = ("WHMCS", "GENERIC")
+
+
+def dev_secrets(path: Path = DEV_ENV) -> dict[str, str]:
+    """The dev hook secrets, created on first use; existing environment values win."""
+    values: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            name, _, value = line.removeprefix("export ").partition("=")
+            if name and value:
+                values[name.strip()] = value.strip()
+    changed = False
+    for panel in DEV_PANELS:
+        name = f"BRIDGE_{panel}_HOOK_SECRETS"
+        if name not in values:
+            values[name] = generate_secret()
+            changed = True
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(f"export {k}={v}\n" for k, v in sorted(values.items())))
+        path.chmod(0o600)
+    return {k: os.environ.get(k, v) for k, v in values.items()}
+
+
+def scaled_settings(time_scale: float) -> dict[str, str]:
+    """Bridge settings matching a sandbox whose clock runs ``time_scale`` times faster."""
+    if time_scale == 1:
+        return {}
+    return {
+        "BRIDGE_OTWA_RATE_WINDOW": str(60 / time_scale),
+        "BRIDGE_BUILD_MIN_SECONDS": str(60 / time_scale),
+        "BRIDGE_BUILD_POLL_INTERVAL": str(max(10 / time_scale, 0.05)),
+        "BRIDGE_OTWA_REPLAY_WINDOW": str(86400 / time_scale),
+    }
+
+
+def _wait(url: str, child: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if child.poll() is not None:
+            raise SystemExit(f"{' '.join(child.args)} exited with {child.returncode}")  # type: ignore[arg-type]
+        try:
+            requests.get(url, timeout=2)
+            return
+        except requests.RequestException:  # not listening yet, or still booting
+            time.sleep(0.1)
+    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
+
+
+def run(*, bind: str, sandbox_port: int, time_scale: float, workers: int) -> int:
+    """Start the stack, print how to reach it, supervise until Ctrl-C or a child dies."""
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    env: Mapping[str, str] = {
+        **os.environ,
+        "BRIDGE_OTWA_BASE_URL": f"{sandbox_url}/api/v1",
+        **scaled_settings(time_scale),
+        **dev_secrets(),
+    }
+    me = [sys.executable, "-m", "bridge"]
+    children: list[subprocess.Popen[bytes]] = []
+
+    def start(*args: str) -> subprocess.Popen[bytes]:
+        child = subprocess.Popen([*me, *args], env=dict(env))
+        children.append(child)
+        return child
+
+    def stop_all(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+
+    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    try:
+        sandbox = start("sandbox", "--port", str(sandbox_port), "--time-scale", str(time_scale))
+        _wait(f"{sandbox_url}/_sandbox/state", sandbox)
+        subprocess.run([*me, "migrate"], env=dict(env), check=True)
+        web = start("serve", "--bind", bind, "--workers", str(workers))
+        start("worker")
+        _wait(f"http://{bind}/healthz", web)
+        print(banner(bind, sandbox_url), flush=True)
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        dead = next(c for c in children if c.poll() is not None)
+        print(f"otwa-bridge dev: {' '.join(map(str, dead.args))} exited; stopping", flush=True)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stop_all()
+
+
+def banner(bind: str, sandbox_url: str) -> str:
+    """The ready-to-paste instructions printed once the stack answers."""
+    return f"""
+otwa-bridge is running.
+
+  bridge     http://{bind}        (hooks: POST /v1/hooks/<panel>; /healthz, /readyz)
+  sandbox    {sandbox_url}/api/v1   (Otwa v1.9 simulator; control API under /_sandbox)
+  database   var/bridge.sqlite
+  secrets    var/dev.env          (hook secrets generated for this machine)
+
+Try it, in another shell:
+
+  source .venv/bin/activate && source var/dev.env
+  otwa-bridge send --panel generic create --service demo-1 --product starter \\
+      --client 7 --option os=ubuntu-24.04
+  otwa-bridge ops list
+  curl -s {sandbox_url}/_sandbox/state | python -m json.tool | head -40
+
+Ctrl-C stops everything.
+"""
