@@ -6,9 +6,10 @@ What one run does (every process is real and talks over loopback):
    both systems see the same seeded build times) and top up the demo wallet;
 2. start the system under test (bench.systems) configured for that time scale;
 3. fire ``orders`` signed ``create`` hooks **open-loop** at ``rate`` hooks/s from a thread
-   pool: hook ``i`` is due at ``t0 + i / rate`` whatever happened to earlier ones (64
+   pool: hook ``i`` is due at ``t0 + i / rate`` whatever happened to earlier ones (256
    senders, so a slow system cannot slow the load down); its latency runs from the moment
-   it leaves to the reply, and the panel's own lag behind the schedule is kept apart;
+   it leaves to the reply, and the panel's own lag behind the schedule is kept apart (and
+   reported: if it is large, the load was not delivered on time);
 4. play the panel: a hook answered with anything but 2xx is an order in the panel's
    failed queue (WHMCS "Module Queue"); the panel re-sends it, with a new ``webhook-id``,
    ``retry_delay`` sandbox seconds later, until it is accepted;
@@ -44,7 +45,7 @@ from tests.support.processes import Sandbox
 
 HARNESS_KEY = "otwa_sandbox_readonly"  # catalog look-up only; not the systems' key
 SYSTEM_KEY = "otwa_sandbox_default"
-PANEL_PRODUCT = "bench-vps"
+PANEL_PRODUCT = "101"  # the WHMCS product id (pid) of the VPS plan
 PLAN_NAME = "Starter"
 OS_TEMPLATE = "ubuntu-24.04"
 
@@ -60,7 +61,7 @@ class RunConfig:
     poll_interval_sandbox: float = 10.0  # both systems poll builds this often
     retry_delay_sandbox: float = 60.0  # the panel re-sends a failed order this much later
     timeout_sandbox: float = 3600.0  # give up on a system after this much sandbox time
-    pool_size: int = 64
+    pool_size: int = 256  # enough senders that a slow system cannot hold the load back
     workdir: Path = Path("var/bench")
 
     def wall(self, sandbox_seconds: float) -> float:
@@ -144,7 +145,9 @@ class Result:
     hook_retries: int
     duplicates: int
     peak_rss_kib: int
-    rss_by_process: dict[str, int]
+    cpu_seconds: float  # CPU time the system's processes used during the run
+    load_average: tuple[float, float]  # 1-min load average before and after the run
+    rss_by_process: dict[str, tuple[int, float]]  # peak RSS KiB, CPU s
     wall_seconds: float
     notes: list[str] = field(default_factory=list)
 
@@ -223,17 +226,30 @@ def _status_kib(pid: int, field_name: str) -> tuple[str, int] | None:
     return None
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of ``pid`` so far (all its threads)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler:
-    """Samples ``VmHWM`` (the kernel's per-process peak RSS) of a process tree in a thread.
+    """Samples a process tree in a thread: ``VmHWM`` (the kernel's per-process peak RSS)
+    and CPU time.
 
     Peak RSS of the system = the sum of every process's VmHWM: an upper bound on the
-    simultaneous peak, and exact for a single process.
+    simultaneous peak, and exact for a single process. CPU = the CPU seconds the tree used
+    after :meth:`mark` (start-up excluded), a load-independent measure of the work done.
     """
 
     def __init__(self, roots: Callable[[], list[int]], interval: float = 0.2) -> None:
         self._roots = roots
         self._interval = interval
         self.peaks: dict[int, tuple[str, int]] = {}
+        self.cpu: dict[int, float] = {}
+        self.cpu_at_mark: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="rss")
 
@@ -242,6 +258,18 @@ class RssSampler:
             got = _status_kib(pid, "VmHWM")
             if got and got[1] >= self.peaks.get(pid, ("", 0))[1]:
                 self.peaks[pid] = got
+            cpu = _cpu_seconds(pid)
+            if cpu is not None:
+                self.cpu[pid] = cpu
+
+    def mark(self) -> None:
+        """Start counting CPU from now."""
+        self.sample()
+        self.cpu_at_mark = dict(self.cpu)
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(v - self.cpu_at_mark.get(pid, 0.0) for pid, v in self.cpu.items())
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):
@@ -261,8 +289,15 @@ class RssSampler:
     def total_kib(self) -> int:
         return sum(kib for _, kib in self.peaks.values())
 
-    def by_process(self) -> dict[str, int]:
-        return {f"{pid} {cmd[:120]}": kib for pid, (cmd, kib) in sorted(self.peaks.items())}
+    def by_process(self) -> dict[str, tuple[int, float]]:
+        """``"<pid> <command>"`` -> (peak RSS KiB, CPU seconds since the mark)."""
+        return {
+            f"{pid} {cmd[:120]}": (
+                kib,
+                round(self.cpu.get(pid, 0.0) - self.cpu_at_mark.get(pid, 0.0), 3),
+            )
+            for pid, (cmd, kib) in sorted(self.peaks.items())
+        }
 
 
 # -- the panel: signed hooks, open loop, retries -------------------------------------------
@@ -278,7 +313,7 @@ class Panel:
         self.pool = ThreadPoolExecutor(max_workers=cfg.pool_size, thread_name_prefix="panel")
         self.results: list[HookResult] = []
         self.accepted: set[str] = set()
-        self.first_sent: dict[str, float] = {}  # service id -> monotonic send time
+        self.first_due: dict[str, float] = {}  # service id -> when the order was placed
         self.lock = threading.Lock()
         self._local = threading.local()
         self._pending: list[tuple[float, str, int]] = []  # (due, service, attempt) retries
@@ -312,8 +347,6 @@ class Panel:
         if delay > 0:
             time.sleep(delay)
         sent = time.monotonic()
-        with self.lock:
-            self.first_sent.setdefault(service_id, sent)
         i = int(service_id.rsplit("-", 1)[1])
         raw = self.body(service_id, i)
         headers = sign_headers([self.system.secret], raw)
@@ -348,6 +381,7 @@ class Panel:
         """Schedule the whole burst (returns at once; hooks go out on their due times)."""
         self._retrier.start()
         for i in range(self.cfg.orders):
+            self.first_due[self.service_id(i)] = t0 + i / self.cfg.rate
             self.pool.submit(self._send, self.service_id(i), 1, t0 + i / self.cfg.rate)
 
     def close(self) -> None:
@@ -454,6 +488,8 @@ def run(
         builds = floor.seeded_builds(cfg.seed, 4 * cfg.orders)
         tag = "b" + uuid.uuid4().hex[:6]
         panel = Panel(system, cfg, tag)
+        sampler.mark()
+        load_before = os.getloadavg()[0]
         t0 = time.monotonic() + 0.2
         panel.fire(t0)
         progress(f"[{name}] firing {cfg.orders} create hooks at {cfg.rate:g}/s")
@@ -498,7 +534,9 @@ def run(
         servers = state.get("servers", [])
         services = [_service_of(str(s.get("label", "")), tag) for s in servers]
         duplicates = len(services) - len(set(services))
-        arrivals = [(clock.at(t) - clock.at(t0)) for t in panel.first_sent.values()]
+        # Orders exist from their due time: a system that makes the panel wait for its
+        # reply does not get a later (kinder) floor for it.
+        arrivals = [(clock.at(t) - clock.at(t0)) for t in panel.first_due.values()]
         first = [r for r in panel.results if r.attempt == 1]
         running_at = seen_running_at
         if seen_running_at is not None:
@@ -530,6 +568,8 @@ def run(
             hook_retries=sum(1 for r in panel.results if r.attempt > 1),
             duplicates=duplicates,
             peak_rss_kib=sampler.total_kib,
+            cpu_seconds=sampler.cpu_seconds,
+            load_average=(load_before, os.getloadavg()[0]),
             rss_by_process=sampler.by_process(),
             wall_seconds=time.monotonic() - wall_start,
             notes=notes,
@@ -555,5 +595,6 @@ def summary_line(r: Result) -> str:
         f"{r.system:>9}: {r.requests_per_server:.2f} req/server, {r.requests_429} 429s,"
         f" running in {r.time_to_running or float('nan'):.0f} s (floor {r.floor:.0f} s, {ratio}),"
         f" hook p50 {r.percentile(50):.1f} ms p99 {r.percentile(99):.1f} ms,"
-        f" peak RSS {r.peak_rss_kib / 1024:.0f} MiB"
+        f" peak RSS {r.peak_rss_kib / 1024:.0f} MiB,"
+        f" CPU {r.cpu_seconds * 1000 / max(1, r.cfg.orders):.1f} ms/order"
     )

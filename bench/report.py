@@ -63,6 +63,11 @@ def table(results: Sequence[Result]) -> str:
         ),
         ("peak RSS (sum of VmHWM)", "", [f"{r.peak_rss_kib / 1024:.0f} MiB" for r in results]),
         (
+            "CPU time per order (all its processes)",
+            "",
+            [f"{r.cpu_seconds * 1000 / max(1, r.cfg.orders):.1f} ms" for r in results],
+        ),
+        (
             "hooks failed on first try / panel re-sends",
             "",
             [f"{r.hooks_failed_first_try} / {r.hook_retries}" for r in results],
@@ -116,10 +121,14 @@ def details(results: Sequence[Result]) -> str:
             f" send lag p99 {percentile(r.hook_lag_ms, 99):.1f} ms (included in the latency)"
         )
         procs = "; ".join(
-            f"`{name.split(' ', 1)[1][:60]}` {kib / 1024:.0f} MiB"
-            for name, kib in r.rss_by_process.items()
+            f"`{name.split(' ', 1)[1][:60]}` {kib / 1024:.0f} MiB, {cpu:.2f} s CPU"
+            for name, (kib, cpu) in r.rss_by_process.items()
         )
-        out.append(f"- peak RSS by process: {procs or 'none'}")
+        out.append(f"- peak RSS and CPU by process: {procs or 'none'}")
+        out.append(
+            f"- 1-minute load average before / after the run: {r.load_average[0]:.1f} /"
+            f" {r.load_average[1]:.1f} ({os.cpu_count()} CPUs)"
+        )
         for note in r.notes:
             out.append(f"- note: {note}")
         out.append("")

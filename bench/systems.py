@@ -9,13 +9,30 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import requests
 
 from bench.harness import PANEL_PRODUCT, SYSTEM_KEY, Catalog, RunConfig
+from bench.panel_api import PanelApi
 from bridge.web.signing import generate_secret
 from tests.support.processes import Process, Sandbox, free_port
+
+
+def wait_ready(process: Process, url: str, timeout: float = 30.0) -> None:
+    """Block until ``url`` answers 200 (a booting gunicorn may accept and not answer yet)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not process.alive:
+            raise RuntimeError(f"{process.args} exited early:\n{process.log()[-3000:]}")
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not ready within {timeout:g} s:\n{process.log()[-3000:]}")
 
 
 class BaselineSystem:
@@ -50,7 +67,7 @@ class BaselineSystem:
                 "BENCH_PRODUCTS": json.dumps({PANEL_PRODUCT: catalog.create_body()}),
             },
         ).start()
-        self.process.wait_http(f"http://127.0.0.1:{port}/healthz")
+        wait_ready(self.process, f"http://127.0.0.1:{port}/healthz")
 
     def pids(self) -> list[int]:
         if self.process is None or self.process.popen is None:
@@ -70,39 +87,73 @@ class BaselineSystem:
 
 
 BRIDGE_TOML = """\
-# Written by bench/systems.py for one benchmark run.
-[bridge]
-database = "{database}"
-otwa_base_url = "{otwa}"
-otwa_budget_path = "{budget}"
-otwa_rate_window = {window}
-build_poll_interval = {poll}
-build_min_seconds = {build_min}
-log_level = "WARNING"
+# Written by bench/systems.py for one benchmark run (the WHMCS panel, as in production).
+[panels.whmcs]
+adapter = "whmcs"
+secrets_env = "BRIDGE_WHMCS_HOOK_SECRETS"
+api_url = "{panel_api}"
+api_identifier_env = "BENCH_WHMCS_API_IDENTIFIER"
+api_secret_env = "BENCH_WHMCS_API_SECRET"
+notify_admins = true
+label_template = "{{panel}}-{{service}}-g{{generation}}"
+hostname_template = "{{panel}}-{{service}}"
 
-[panels.generic]
-adapter = "generic"
-secrets_env = "BRIDGE_GENERIC_HOOK_SECRETS"
-
-[panels.generic.os]
-option = "os"
+[panels.whmcs.os]
+option = "Operating System"
 default = "{os_template}"
-[panels.generic.os.values]
+[panels.whmcs.os.values]
 "{os_template}" = "{os_template}"
 
-[panels.generic.products.{product}]
+[panels.whmcs.products.{product}]
 plan = "{plan}"
 regions = ["{region}"]
 """
 
 
-class BridgeSystem:
-    """The bridge: ``python -m bridge serve`` (gunicorn) and ``python -m bridge worker``.
+def bridge_settings(cfg: RunConfig, workdir: Path, otwa_url: str) -> dict[str, str]:
+    """``BRIDGE_*`` settings putting the bridge on the sandbox's clock.
 
-    Every time-related setting is divided by the sandbox's time scale, so the bridge lives
-    on the sandbox's clock: the rate window (60 s of sandbox time), the build poll
-    interval and the earliest first poll (60 s, the shortest build).
+    Durations the bridge measures on its own (wall) clock but that stand for Otwa time are
+    divided by the time scale: the rate window (60 s of sandbox time), the build poll
+    interval, the earliest first poll (the shortest build, 60 s), the job retry backoff
+    and the worker's idle sleep. The hook's inline deadline and HTTP timeouts are about
+    real waiting, so they keep their defaults.
     """
+    scaled = {
+        "OTWA_RATE_WINDOW": 60.0,
+        "BUILD_POLL_INTERVAL": cfg.poll_interval_sandbox,
+        "BUILD_MIN_SECONDS": 60.0,
+        "JOB_BACKOFF_BASE": 2.0,
+        "JOB_BACKOFF_CAP": 600.0,
+        "WORKER_IDLE_SECONDS": 0.5,
+    }
+    env = {f"BRIDGE_{k}": repr(cfg.wall(v)) for k, v in scaled.items()}
+    env.update(
+        BRIDGE_CONFIG=str(workdir / "bridge.toml"),
+        BRIDGE_DATABASE=str(workdir / "bridge.sqlite"),
+        BRIDGE_OTWA_BUDGET_PATH=str(workdir / "otwa-budget.sqlite"),
+        BRIDGE_OTWA_BASE_URL=otwa_url,
+        BRIDGE_OTWA_API_KEY=SYSTEM_KEY,
+        BRIDGE_LOG_LEVEL="WARNING",
+        BENCH_WHMCS_API_IDENTIFIER="bench-identifier",
+        BENCH_WHMCS_API_SECRET="bench-api-secret",
+    )
+    return env
+
+
+def worker_cmd() -> list[str]:
+    """``python -m bridge worker`` (or, while the CLI lacks it, the same loop directly)."""
+    from bridge.cli import main
+
+    if "worker" in main.commands:
+        return [sys.executable, "-m", "bridge", "worker"]
+    loop = "from bridge import settings; from bridge.provisioning import worker; "
+    return [sys.executable, "-c", loop + "worker.run(settings.load())"]
+
+
+class BridgeSystem:
+    """The bridge as deployed: ``python -m bridge serve`` (gunicorn, 2 workers) and one
+    ``python -m bridge worker``, with a stand-in WHMCS API receiving the write-backs."""
 
     name = "bridge"
     workers = 2
@@ -111,30 +162,26 @@ class BridgeSystem:
         self.secret = generate_secret()
         self.hook_url = ""
         self.processes: list[Process] = []
+        self.panel_api: PanelApi | None = None
 
     def start(self, sandbox: Sandbox, cfg: RunConfig, catalog: Catalog, workdir: Path) -> None:
-        toml = workdir / "bridge.toml"
-        toml.write_text(
+        for stale in ("bridge.sqlite", "otwa-budget.sqlite"):
+            for path in workdir.glob(stale + "*"):
+                path.unlink()
+        self.panel_api = PanelApi().start()
+        (workdir / "bridge.toml").write_text(
             BRIDGE_TOML.format(
-                database=workdir / "bridge.sqlite",
-                otwa=sandbox.api,
-                budget=workdir / "otwa-budget.sqlite",
-                window=cfg.wall(60.0),
-                poll=cfg.wall(cfg.poll_interval_sandbox),
-                build_min=cfg.wall(60.0),
+                panel_api=self.panel_api.url,
                 os_template=catalog.os_template,
                 product=PANEL_PRODUCT,
                 plan=catalog.plan_name,
                 region=catalog.region,
             )
         )
-        env = {
-            "BRIDGE_CONFIG": str(toml),
-            "BRIDGE_OTWA_API_KEY": SYSTEM_KEY,
-            "BRIDGE_GENERIC_HOOK_SECRETS": self.secret,
-        }
+        env = bridge_settings(cfg, workdir, sandbox.api)
+        env["BRIDGE_WHMCS_HOOK_SECRETS"] = self.secret
         port = free_port()
-        self.hook_url = f"http://127.0.0.1:{port}/v1/hooks/generic"
+        self.hook_url = f"http://127.0.0.1:{port}/v1/hooks/whmcs"
         bridge = [sys.executable, "-m", "bridge"]
         serve = Process(
             [*bridge, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers)],
@@ -142,16 +189,21 @@ class BridgeSystem:
             env=env,
         ).start()
         self.processes.append(serve)
-        serve.wait_http(f"http://127.0.0.1:{port}/healthz")
-        worker = Process([*bridge, "worker"], workdir / "bridge-worker.log", env=env).start()
+        wait_ready(serve, f"http://127.0.0.1:{port}/healthz")
+        worker = Process(worker_cmd(), workdir / "bridge-worker.log", env=env).start()
         self.processes.append(worker)
 
     def pids(self) -> list[int]:
         return [p.popen.pid for p in self.processes if p.popen is not None]
 
+    def delivered(self) -> int:
+        return self.panel_api.delivered if self.panel_api else 0
+
     def stop(self) -> None:
         for p in reversed(self.processes):
             p.stop()
+        if self.panel_api is not None:
+            self.panel_api.stop()
 
     def log(self) -> str:
         return "\n".join(p.log()[-2000:] for p in self.processes)
