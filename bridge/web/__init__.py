@@ -23,10 +23,11 @@ def _close_db(_exc: BaseException | None = None) -> None:
 
 def init_app(app: Flask) -> None:
     """Register teardown and every blueprint; migrate the database once at start-up."""
-    from bridge.web import health, hooks
+    from bridge.web import health, hooks, metrics
 
     db = store.connect(app.config["DATABASE"], migrate=True)
     db.close()
     app.teardown_appcontext(_close_db)
     app.register_blueprint(health.bp)
     app.register_blueprint(hooks.bp)
+    app.register_blueprint(metrics.bp)
