@@ -55,9 +55,9 @@ class Process:
             if self.popen is not None and self.popen.poll() is not None:
                 raise RuntimeError(f"{self.args} exited early:\n{self.log()}")
             try:
-                requests.get(url, timeout=1)
+                requests.get(url, timeout=2)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still booting
                 time.sleep(0.05)
         raise TimeoutError(f"{url} did not answer within {timeout}s:\n{self.log()}")
 
