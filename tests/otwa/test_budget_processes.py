@@ -106,8 +106,10 @@ def test_processes_share_one_budget(fast_sandbox: Sandbox, tmp_path: Path) -> No
     assert max_in_window(background, WINDOW) >= cap - 6
     assert len(background) >= 0.8 * cap * (SECONDS / WINDOW)
 
-    # The customer was served promptly although the background was saturated.
-    assert len(latencies) == 8 and max(latencies) < WINDOW / 5, latencies
+    # The customer was served promptly although the background was saturated: well inside
+    # a window (a background call waits up to a whole one). Half a window leaves room for a
+    # loaded CI machine without letting a non-prioritised wait pass.
+    assert len(latencies) == 8 and max(latencies) < WINDOW / 2, latencies
 
 
 def test_without_the_budget_the_same_load_is_rate_limited(
