@@ -79,6 +79,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "INLINE_DEADLINE", 2.0, "Seconds a hook waits for its Otwa call before queueing.", float
     ),
+    Setting(
+        "INLINE_HOLD_SECONDS",
+        5.0,
+        "How long the worker leaves a just-recorded job to the hook's inline attempt.",
+        float,
+    ),
     Setting("OTWA_REPLAY_WINDOW", 86400.0, "Otwa's Idempotency-Key replay window, s.", float),
     Setting("BUILD_MIN_SECONDS", 60.0, "No build can finish sooner: first poll delay, s.", float),
     Setting("BUILD_POLL_INTERVAL", 10.0, "Seconds between batch polls of building servers.", float),

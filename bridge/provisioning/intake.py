@@ -31,6 +31,11 @@ def _max_attempts(settings: Mapping[str, Any]) -> int:
     return int(settings.get("JOB_MAX_ATTEMPTS") or 10)
 
 
+def _hold(settings: Mapping[str, Any]) -> float:
+    """Delay before the worker may take a just-recorded job: the hook tries it first."""
+    return max(0.0, float(settings.get("INLINE_HOLD_SECONDS") or 0.0))
+
+
 def _insert_operation(
     db: sqlite_utils.Database,
     command: Command,
@@ -102,7 +107,7 @@ def record(db: sqlite_utils.Database, command: Command, settings: Mapping[str, A
             return _record_create(db, command, settings)
         if action == "test_connection":
             op = _insert_operation(db, command, 0, params={})
-            jobs.enqueue(db, op, "read", max_attempts=1)
+            jobs.enqueue(db, op, "read", max_attempts=1, delay=_hold(settings))
             return op["id"]
         service = ops.get_service(db, command.panel, command.service_id)
         if service is None or service["state"] == "terminated":
@@ -183,7 +188,13 @@ def _record_for_service(
         db, command, generation, params=params, key=key, server_id=service.get("server_id")
     )
     kind = "read" if action in ops.READ_ACTIONS else "run"
-    jobs.enqueue(db, op, kind, max_attempts=1 if kind == "read" else _max_attempts(settings))
+    jobs.enqueue(
+        db,
+        op,
+        kind,
+        max_attempts=1 if kind == "read" else _max_attempts(settings),
+        delay=_hold(settings),
+    )
     return op["id"]
 
 
@@ -248,7 +259,13 @@ def _record_create(db: sqlite_utils.Database, command: Command, settings: Mappin
         op = ops.get(db, existing[0])
         assert op is not None
         if op["state"] in (ops.FAILED, ops.DEAD, ops.CANCELLED):
-            reopen(db, op, settings, request_id=getattr(command, "request_id", None))
+            reopen(
+                db,
+                op,
+                settings,
+                request_id=getattr(command, "request_id", None),
+                hold=_hold(settings),
+            )
         return op["id"]
     placement = _placement(settings, command, generation)  # raises a 422 BridgeError
     t = ops.now()
@@ -282,7 +299,7 @@ def _record_create(db: sqlite_utils.Database, command: Command, settings: Mappin
     op = _insert_operation(
         db, command, generation, params={**command.params, "placement": placement}, key=key
     )
-    jobs.enqueue(db, op, "run", max_attempts=_max_attempts(settings))
+    jobs.enqueue(db, op, "run", max_attempts=_max_attempts(settings), delay=_hold(settings))
     return op["id"]
 
 
@@ -292,6 +309,7 @@ def reopen(
     settings: Mapping[str, Any],
     *,
     request_id: str | None = None,
+    hold: float = 0.0,
 ) -> str:
     """Put a failed, dead or cancelled operation back in the queue (caller's transaction).
 
@@ -343,5 +361,6 @@ def reopen(
             op,
             resume_kind,
             max_attempts=1 if resume_kind == "read" else _max_attempts(settings),
+            delay=hold if resume_kind in ("run", "read") else 0.0,
         )
     return state

@@ -76,7 +76,7 @@ def enqueue(
 
 
 _CLAIMABLE = """
-    (j.state = 'ready' AND j.run_after <= :now
+    (j.state = 'ready' AND j.run_after <= :due
         OR j.state = 'leased' AND j.lease_expires_at < :now)
     AND (j.kind != 'run' OR NOT EXISTS (
         SELECT 1 FROM jobs o WHERE o.panel = j.panel AND o.service_id = j.service_id
@@ -98,15 +98,18 @@ def claim(
     """
     t = now()
     params: dict[str, Any] = {"now": t, "owner": owner, "until": t + lease_seconds}
+    due = ":now"
     if job_id is not None:
+        # The hook's own claim: a job held for its inline attempt is due for it at once.
         where = "j.id = :job_id"
         params["job_id"] = job_id
+        due = "j.run_after"
     else:
         where = "j.kind IN (" + ", ".join(f"'{k}'" for k in kinds if k in KINDS) + ")"
     sql = f"""
         UPDATE jobs SET state = 'leased', lease_owner = :owner, lease_expires_at = :until,
             attempts = attempts + 1, updated_at = :now
-        WHERE id = (SELECT j.id FROM jobs j WHERE {where} AND {_CLAIMABLE}
+        WHERE id = (SELECT j.id FROM jobs j WHERE {where} AND {_CLAIMABLE.replace(":due", due)}
                     ORDER BY j.run_after, j.id LIMIT 1)
         RETURNING *
     """  # noqa: S608 - only our constants are interpolated

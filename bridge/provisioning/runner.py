@@ -262,7 +262,7 @@ def run_inline(settings: Mapping[str, Any], operation_id: str) -> Outcome:
                 # Room for a catalog lookup plus the call itself; a killed hook process
                 # hands the job to the worker once this passes.
                 claimed = jobs.claim(
-                    db, jobs.owner_id("inline"), 3 * deadline + 5.0, job_id=job["id"]
+                    db, jobs.owner_id("inline"), 2 * deadline + 2.0, job_id=job["id"]
                 )
             if claimed is not None:
                 db.execute("UPDATE operations SET inline_tried = 1 WHERE id = ?", [operation_id])

@@ -99,6 +99,7 @@ class BridgeEnv:
             "OTWA_RATE_WINDOW": 60.0 / scale,
             "OTWA_TIMEOUT": 2.0,
             "INLINE_DEADLINE": 1.5,
+            "INLINE_HOLD_SECONDS": 0.0,  # record-only tests hand jobs to the worker at once
             "BUILD_MIN_SECONDS": 60.0 / scale,
             "BUILD_POLL_INTERVAL": 0.1,
             "JOB_LEASE_SECONDS": 4.0,
@@ -259,24 +260,52 @@ class BridgeEnv:
 class Stack(BridgeEnv):
     """BridgeEnv plus gunicorn (`python -m bridge serve`) and N workers as processes."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        tmp: Path,
+        sandbox: Sandbox,
+        whmcs: FakeWhmcs | None = None,
+        overrides: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # Workers run beside gunicorn: leave each hook's job to its inline attempt first.
+        overrides = {"INLINE_HOLD_SECONDS": 3.0, **(overrides or {})}
+        super().__init__(tmp, sandbox, whmcs, overrides, **kwargs)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.web: Process | None = None
         self.workers: list[Process] = []
 
-    def start(self, *, workers: int = 1, serve: bool = True) -> Stack:
+    def start(
+        self, *, workers: int = 1, serve: bool = True, web_workers: int = 2, **web_env: str
+    ) -> Stack:
+        """Start gunicorn (``web_env``: extra variables, e.g. ``BRIDGE_CRASH_AT``) and
+        ``workers`` worker processes."""
         if serve:
             self.web = Process(
-                bridge_cmd("serve", "--bind", f"127.0.0.1:{self.port}", "--workers", "2"),
+                bridge_cmd(
+                    "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", str(web_workers)
+                ),
                 self.tmp / "gunicorn.log",
-                env=self.env(),
+                env=self.env(**web_env),
             ).start()
-            self.web.wait_http(f"{self.url}/healthz")
+            self.wait_web()
         for n in range(workers):
             self.add_worker(f"worker-{n}")
         return self
+
+    def wait_web(self, timeout: float = 30.0) -> None:
+        """Block until gunicorn answers /healthz (its first boot may be slow)."""
+        assert self.web is not None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                self.web.wait_http(f"{self.url}/healthz", timeout=timeout)
+                if requests.get(f"{self.url}/healthz", timeout=5).ok:
+                    return
+            except requests.Timeout:
+                time.sleep(0.1)
+        raise TimeoutError(f"gunicorn did not answer:\n{self.web.log()}")
 
     def add_worker(self, name: str | None = None, **extra_env: str) -> Process:
         proc = self.worker_process(name or f"worker-{len(self.workers)}", **extra_env).start()
