@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge import store
+from bridge.logs import register_secret
 from bridge.otwa import errors
 from bridge.provisioning import crashpoints, keys
 from bridge.provisioning import operations as ops
@@ -333,7 +334,7 @@ def reinstall(ctx: Context) -> Done:
 def reset_password(ctx: Context) -> Done:
     """Rotate the password; the write-back job re-fetches and writes it (never stored)."""
     server_id = _require_server(ctx)
-    ctx.client().reset_password(server_id)
+    register_secret(ctx.client().reset_password(server_id).password)  # dropped, never stored
     return Done(ops.WRITEBACK, result={"server_id": server_id}, server_id=server_id)
 
 

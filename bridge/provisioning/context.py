@@ -18,7 +18,7 @@ import sqlite_utils
 
 from bridge.otwa import OtwaClient
 
-_clients: dict[tuple[str, str, bool], OtwaClient] = {}
+_clients: dict[tuple[Any, ...], OtwaClient] = {}
 _lock = threading.Lock()
 _catalogs: dict[int, tuple[Any, Any]] = {}
 
@@ -27,8 +27,11 @@ INTERACTIVE_ACTIONS = ("sso", "status")
 
 def base_client(settings: Mapping[str, Any], *, destroy: bool = False) -> OtwaClient:
     """The process's client for the everyday (or the destroy) key."""
-    key = settings.get("OTWA_DESTROY_KEY" if destroy else "OTWA_API_KEY") or ""
-    cache_key = (str(settings.get("OTWA_BASE_URL")), str(key), destroy)
+    # Every OTWA_* setting is part of the key: one process may serve several configs (tests).
+    cache_key = (
+        destroy,
+        *sorted((k, repr(v)) for k, v in settings.items() if k.startswith("OTWA_")),
+    )
     with _lock:
         client = _clients.get(cache_key)
         if client is None:
