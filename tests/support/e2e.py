@@ -117,6 +117,12 @@ class E2EStack(Stack):
         super().__init__(*args, **kwargs)
         self.gunicorn_workers = gunicorn_workers
         self.web_starts = 0
+        self.hook_secret = HOOK_SECRET
+
+    def use_hook_secret(self, secret: str) -> None:
+        """Sign with ``secret`` and give it to processes started from now on."""
+        self.hook_secret = secret
+        self.extra_env["BRIDGE_WHMCS_HOOK_SECRETS"] = secret
 
     # -- processes ---------------------------------------------------------------------------
 
@@ -188,12 +194,12 @@ class E2EStack(Stack):
             f"{self.url}/v1/hooks/{panel}", data=raw, headers=dict(headers), timeout=timeout
         )
 
-    @staticmethod
     def signed_headers(
+        self,
         raw: bytes,
         webhook_id: str,
         *,
-        secret: str = HOOK_SECRET,
+        secret: str | None = None,
         timestamp: int | None = None,
     ) -> dict[str, str]:
         ts = int(time.time()) if timestamp is None else timestamp
@@ -201,7 +207,7 @@ class E2EStack(Stack):
             "content-type": "application/json",
             "webhook-id": webhook_id,
             "webhook-timestamp": str(ts),
-            "webhook-signature": signing.sign(secret, webhook_id, ts, raw),
+            "webhook-signature": signing.sign(secret or self.hook_secret, webhook_id, ts, raw),
         }
 
     def send(
@@ -251,6 +257,14 @@ class E2EStack(Stack):
     def table_counts(self) -> dict[str, int]:
         names = [r["name"] for r in self.rows("SELECT name FROM sqlite_master WHERE type='table'")]
         return {n: self.rows(f'SELECT count(*) AS n FROM "{n}"')[0]["n"] for n in names}  # noqa: S608
+
+    def dump(self) -> str:
+        """Every row of every table as text (WAL included: read through SQLite)."""
+        return "\n".join(
+            str(row)
+            for table in self.table_counts()
+            for row in self.rows(f'SELECT * FROM "{table}"')  # noqa: S608 - from sqlite_master
+        )
 
 
 def duplicates(servers: Iterable[Mapping[str, Any]]) -> dict[str, int]:
