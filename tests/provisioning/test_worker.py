@@ -172,6 +172,7 @@ def test_several_workers_share_the_queue_without_duplicates(
     for n in range(8):
         assert len(env.servers(f"whmcs-m{n}-")) == 1
     assert len(whmcs.calls("UpdateClientProduct")) == 8
+    assert env.sandbox.state()["requests"]["rateLimited"] == 0  # the shared budget held
     logs = "".join((env.tmp / f"{w}.log").read_text() for w in ("w-a", "w-b", "w-c"))
     for server in env.servers():
         assert env.credentials(server["id"])["password"] not in logs
