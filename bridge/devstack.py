@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from bridge.web.signing import generate_secret
+from bridge.signing import generate_secret
 
 DEV_ENV = Path("var/dev.env")
 DEV_PANELS = ("WHMCS", "GENERIC")

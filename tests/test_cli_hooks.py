@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bridge.web import signing
+from bridge import signing
 from tests.support.processes import ROOT, Process, bridge_cmd, free_port
 
 WHMCS_SECRET = signing.generate_secret()

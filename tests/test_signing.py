@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.web import signing
+from bridge import signing
 
 # The reference vector published with the Standard Webhooks spec (and Svix's docs).
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bridge.logs import register_secret
-from bridge.web.signing import decode_secret
+from bridge.signing import decode_secret
 
 PANEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,19}$")
 ADAPTER_NAMES = ("whmcs", "generic")

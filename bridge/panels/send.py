@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from bridge.web import signing
+from bridge import signing
 
 
 def pairs(items: Iterable[str], what: str) -> dict[str, Any]:

@@ -22,12 +22,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from bridge import store
+from bridge import signing, store
 from bridge.catalog import Catalog, CatalogConfigError
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, error_body
 from bridge.panels import PanelConfig, PanelConfigError, load_panels, registry
 from bridge.provisioning.commands import ACTIONS, Command, Outcome
-from bridge.web import get_db, signing
+from bridge.web import get_db
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__)
@@ -90,6 +90,22 @@ def _json_reply(status: int, body: bytes, *, replayed: bool = False) -> Response
 
 def _encode(outcome: Outcome) -> bytes:
     return json.dumps(outcome.body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _kept_for_replay(action: str, outcome: Outcome) -> Outcome:
+    """The reply stored for replays. A successful ``sso`` reply carries a one-time login
+    link, a bearer credential that must not rest in the database (and would be spent on
+    replay anyway), so its replay is a clear refusal instead of the link."""
+    if action != "sso" or not outcome.body.get("ok"):
+        return outcome
+    return Outcome(
+        410,
+        error_body(
+            "sso_link_already_issued",
+            "This hook's one-time login link was already handed out. Send a new sso hook "
+            "(a new webhook-id) for a fresh link.",
+        ),
+    )
 
 
 def _read_body(limit: int) -> bytes:
@@ -255,11 +271,12 @@ def intake(panel: str) -> Response:
         log.exception("inline attempt failed", extra={**logx, "operation_id": operation_id})
         outcome = provisioning.outcome_of(db, operation_id)
     reply = _encode(outcome)
+    kept = _kept_for_replay(command.action, outcome)
     with store.write(db):
         db.execute(
             "UPDATE webhook_events SET status = ?, reply = ?, replied_at = ? "
             "WHERE panel = ? AND webhook_id = ?",
-            [outcome.status, reply.decode(), time.time(), panel, webhook_id],
+            [kept.status, _encode(kept).decode(), time.time(), panel, webhook_id],
         )
     log.info("hook replied", extra={**logx, "status": outcome.status})
     return _json_reply(outcome.status, reply)

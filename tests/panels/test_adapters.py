@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from bridge import signing
 from bridge.panels import PanelConfigError, load_panels, whmcs
-from bridge.web import signing
 
 SAMPLES = Path(__file__).resolve().parents[2] / "webhooks" / "samples"
 

@@ -314,7 +314,7 @@ class Stack(BridgeEnv):
 
     def hook(self, panel: str, body: dict[str, Any], *, webhook_id: str | None = None) -> Any:
         """A signed POST /v1/hooks/<panel> (Standard Webhooks v1); the requests response."""
-        from bridge.web import signing
+        from bridge import signing
 
         raw = json.dumps(body).encode()
         msg_id = webhook_id or "msg_" + uuid.uuid4().hex[:16]

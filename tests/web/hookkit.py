@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bridge.web import signing
+from bridge import signing
 
 SECRET = signing.generate_secret()
 OLD_SECRET = signing.generate_secret()

@@ -116,3 +116,21 @@ def test_concurrent_deliveries_of_one_event_do_the_work_once(app, sandbox, db_pa
     assert len(_rows(db_path, "webhook_events")) == 1
     assert len(_rows(db_path, "operations")) == 1
     assert len(sandbox.state()["servers"]) == 1
+
+
+def test_sso_link_is_never_stored_and_its_replay_is_refused(app, sandbox, db_path) -> None:
+    client = app.test_client()
+    assert k.post(client, _whmcs_create(), msg_id="msg_sso_create").json["ok"] is True
+    sandbox.advance(200)  # the build finishes
+    sso = _whmcs_create() | {"action": "sso"}
+    first = k.post(client, sso, msg_id="msg_sso_1")
+    assert first.status_code == 200, first.json
+    url = first.json["result"]["url"]
+    assert url.startswith(sandbox.url)
+    (event,) = [e for e in _rows(db_path, "webhook_events") if e["webhook_id"] == "msg_sso_1"]
+    assert url not in json.dumps(_rows(db_path, "webhook_events") + _rows(db_path, "operations"))
+    again = k.post(client, sso, msg_id="msg_sso_1")
+    assert again.status_code == 410
+    assert again.json["error"]["code"] == "sso_link_already_issued"
+    assert again.headers["Webhook-Replayed"] == "true"
+    assert event["status"] == 410
