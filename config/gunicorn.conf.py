@@ -1,11 +1,12 @@
-"""gunicorn defaults for ``otwa-bridge serve`` (config/gunicorn.conf.py is the editable copy)."""
+"""gunicorn settings for a deployment that runs gunicorn itself:
 
-worker_class = "gthread"
-threads = 4
-timeout = 30
-graceful_timeout = 10
-accesslog = "-"
-errorlog = "-"
-# gunicorn 23+ opens a control socket in $HOME by default; several bridges (or test stacks)
-# on one machine would fight over it, and the bridge needs none.
-control_socket_disable = True
+    gunicorn -c config/gunicorn.conf.py 'bridge:create_app()'
+
+It starts from the defaults ``otwa-bridge serve`` uses (bridge/gunicorn_conf.py); override
+below (bind, workers, threads, timeouts).
+"""
+
+from bridge.gunicorn_conf import *  # noqa: F403
+
+bind = "127.0.0.1:8700"
+workers = 2
