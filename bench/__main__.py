@@ -16,7 +16,7 @@ from bench import report
 from bench.harness import Result, RunConfig, run, summary_line
 from bench.systems import BaselineSystem, BridgeSystem
 
-SYSTEMS = {"baseline": BaselineSystem, "bridge": BridgeSystem}
+SYSTEMS = ("baseline", "bridge")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,6 +39,19 @@ def main(argv: list[str] | None = None) -> int:
         help="sandbox seconds before the panel re-sends a failed order",
     )
     parser.add_argument("--systems", default="baseline,bridge", help="comma-separated")
+    parser.add_argument(
+        "--bridge-workers", type=int, default=2, help="gunicorn workers of the bridge"
+    )
+    parser.add_argument(
+        "--bridge-job-workers", type=int, default=1, help="`bridge worker` processes"
+    )
+    parser.add_argument(
+        "--bridge-setting",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra bridge setting for a what-if run (repeatable), e.g. OTWA_RATE_LIMIT=100",
+    )
     parser.add_argument("--workdir", type=Path, default=defaults.workdir)
     parser.add_argument("--output", type=Path, default=Path("BENCHMARKS.md"))
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
@@ -55,15 +68,28 @@ def main(argv: list[str] | None = None) -> int:
     names = [n.strip() for n in args.systems.split(",") if n.strip()]
     unknown = [n for n in names if n not in SYSTEMS]
     if unknown:
-        parser.error(f"unknown system(s) {unknown}; choose from {sorted(SYSTEMS)}")
+        parser.error(f"unknown system(s) {unknown}; choose from {', '.join(SYSTEMS)}")
     print(
         f"bench: {cfg.orders} orders at {cfg.rate:g} hooks/s, sandbox x{cfg.time_scale:g},"
         f" seed {cfg.seed}, systems {', '.join(names)}",
         flush=True,
     )
+    overrides = dict(item.split("=", 1) for item in args.bridge_setting)
+    what_if = overrides or args.bridge_workers != 2 or args.bridge_job_workers != 1
+    if what_if and not args.no_write:
+        parser.error("--bridge-setting/--bridge-*workers are for what-if runs: add --no-write")
     results: list[Result] = []
     for name in names:
-        results.append(run(SYSTEMS[name](), cfg, progress=lambda m: print(m, flush=True)))
+        system = (
+            BridgeSystem(
+                workers=args.bridge_workers,
+                job_workers=args.bridge_job_workers,
+                overrides=overrides,
+            )
+            if name == "bridge"
+            else BaselineSystem()
+        )
+        results.append(run(system, cfg, progress=lambda m: print(m, flush=True)))
     print()
     for r in results:
         print(summary_line(r))

@@ -33,7 +33,7 @@ import requests
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
-from bridge.web.signing import SignatureError, verify
+from bridge.signing import SignatureError, verify
 
 log = logging.getLogger("bench.baseline")
 

@@ -1,21 +1,24 @@
 """The floor: the earliest moment the rate limit lets the last of N ordered servers be running.
 
-Definition (all in sandbox seconds, measured from the moment the first hook is sent):
+Definition (all in sandbox seconds, from the moment the first hook of the burst is due):
 
-* order ``k`` arrives at ``a_k``, when the panel actually sent its first hook (the burst is
-  open-loop, so arrivals do not depend on the system under test);
-* an ideal system sends create ``k`` at the earliest moment that is no earlier than ``a_k``
-  and that the limit allows, and spends no request on anything else until every create is
-  out. The limit is the sandbox's: 100 requests per API key in a **fixed** 60 s window
-  that opens with the key's first request (see bridge/sandbox/ratelimit.py);
-* every build takes the longest the sandbox can draw, ``MAX_BUILD`` = 120 s: an ideal system
-  cannot choose which servers build fast;
-* ``floor = max_k (s_k + MAX_BUILD)``.
+* order ``k`` exists from ``a_k``, the moment its hook was due (the burst is open-loop, so
+  arrivals do not depend on the system under test; a system that keeps the panel waiting
+  does not get a later floor for it);
+* an ideal system sends create ``k`` at ``s_k``, the earliest moment no earlier than ``a_k``
+  that the limit allows, and spends no request on anything else until every create is out.
+  The limit is the sandbox's: 100 requests per API key in a **fixed** 60 s window that
+  opens with the key's first request (bridge/sandbox/ratelimit.py). Greedy is optimal;
+* the k-th create the sandbox receives builds for the k-th duration its seeded RNG draws
+  (uniform 60-120 s), whoever sends it, so the ideal system's k-th create builds for
+  ``b_k`` (:func:`seeded_builds`);
+* ``floor = max_k (s_k + b_k)`` (:func:`seeded_floor_seconds`).
 
-``ratio = measured / floor``. A perfect system scores about 1.00 (a lucky draw of short
-builds for the last creates can put it slightly under). Only creates count towards the
-floor: status polls and credential fetches are not needed for a server to be running,
-so every request a system spends on them while creates are still waiting costs it time.
+``ratio = measured / floor``; 1.00 is the best any system can reach against this sandbox
+and seed. :func:`floor_seconds` is the seed-free variant (every build takes the longest
+possible 120 s, optionally with a sliding window), reported alongside. Only creates count:
+status polls and credential fetches are not needed for a server to be running, so every
+request a system spends on them while creates still wait costs it time.
 """
 
 from __future__ import annotations

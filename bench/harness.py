@@ -31,6 +31,7 @@ import re
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ from typing import Any, Protocol
 import requests
 
 from bench import floor
-from bridge.web.signing import sign_headers
+from bridge.signing import sign_headers
 from tests.support.processes import Sandbox
 
 HARNESS_KEY = "otwa_sandbox_readonly"  # catalog look-up only; not the systems' key
@@ -56,7 +57,7 @@ class RunConfig:
 
     orders: int = 200
     rate: float = 100.0  # hooks per wall second, open loop
-    time_scale: float = 60.0
+    time_scale: float = 20.0
     seed: int = 7
     poll_interval_sandbox: float = 10.0  # both systems poll builds this often
     retry_delay_sandbox: float = 60.0  # the panel re-sends a failed order this much later
@@ -136,12 +137,15 @@ class Result:
     requests_by_status: dict[str, int]
     time_to_running: float | None
     time_to_done: float | None
+    creates_at: list[float]  # when each server was ordered (createdAt), sandbox s from t0
+    ideal_creates_at: list[float]  # when the ideal system sends them (bench/floor.py)
     floor: float  # seeded: the k-th create builds for the k-th draw (bench/floor.py)
     floor_worst: float  # every build takes 120 s
     floor_sliding: float  # worst-case builds, sliding instead of fixed window
     hook_latencies_ms: list[float]
     hook_lag_ms: list[float]
     hooks_failed_first_try: int
+    hook_statuses: dict[str, int]  # HTTP status of each first try (0: no reply)
     hook_retries: int
     duplicates: int
     peak_rss_kib: int
@@ -166,7 +170,7 @@ class Result:
         body = {
             k: v
             for k, v in self.__dict__.items()
-            if k not in ("cfg", "hook_latencies_ms", "hook_lag_ms")
+            if k not in ("cfg", "hook_latencies_ms", "hook_lag_ms", "ideal_creates_at")
         }
         body.update(
             cfg={k: str(v) for k, v in self.cfg.__dict__.items()},
@@ -176,8 +180,15 @@ class Result:
             hook_p99_ms=round(self.percentile(99), 2),
             hook_max_ms=round(max(self.hook_latencies_ms, default=0.0), 2),
             panel_lag_p99_ms=round(percentile(self.hook_lag_ms, 99), 2),
+            creates_at=[round(t, 2) for t in self.creates_at],
+            creates_sent_by=_quantiles(self.creates_at),
+            ideal_creates_sent_by=_quantiles(self.ideal_creates_at),
         )
         return body
+
+
+def _quantiles(values: list[float]) -> dict[str, float]:
+    return {f"p{p}": round(percentile(values, p), 1) for p in (25, 50, 75, 100)}
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -559,12 +570,15 @@ def run(
             requests_by_status=_delta(after["byStatus"], before["byStatus"]),
             time_to_running=running_at,
             time_to_done=done_at,
+            creates_at=sorted(_epoch(s["createdAt"]) - clock.at(t0) for s in servers),
+            ideal_creates_at=floor.fixed_window_schedule(arrivals),
             floor=floor.seeded_floor_seconds(arrivals, builds),
             floor_worst=floor.floor_seconds(arrivals),
             floor_sliding=floor.floor_seconds(arrivals, sliding=True),
             hook_latencies_ms=[r.latency * 1000 for r in first],
             hook_lag_ms=[r.lag * 1000 for r in first],
             hooks_failed_first_try=sum(1 for r in first if not 200 <= r.status < 300),
+            hook_statuses=dict(sorted(Counter(str(r.status) for r in first).items())),
             hook_retries=sum(1 for r in panel.results if r.attempt > 1),
             duplicates=duplicates,
             peak_rss_kib=sampler.total_kib,

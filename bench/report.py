@@ -103,6 +103,14 @@ def verdicts(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
+def _short(process: str) -> str:
+    """``"<pid> .../python -m gunicorn --config ..."`` -> ``"gunicorn (pid)"``."""
+    pid, _, cmd = process.partition(" ")
+    words = cmd.split()
+    name = words[words.index("-m") + 1] if "-m" in words[:-1] else " ".join(words[1:3])
+    return f"{name} ({pid})"
+
+
 def details(results: Sequence[Result]) -> str:
     """Per-system breakdowns: requests by route and status, memory per process, notes."""
     out = []
@@ -112,16 +120,25 @@ def details(results: Sequence[Result]) -> str:
         statuses = ", ".join(f"{k}: {v}" for k, v in r.requests_by_status.items())
         out.append(f"- requests by route: {routes or 'none'}")
         out.append(f"- requests by status: {statuses or 'none'}")
+        replies = ", ".join(f"{k}: {v}" for k, v in r.hook_statuses.items())
+        out.append(f"- hook replies (first try) by HTTP status: {replies}")
+        if r.creates_at:
+            out.append(
+                f"- creates sent (sandbox s after the first hook): half by"
+                f" {percentile(r.creates_at, 50):.0f} s, all by {max(r.creates_at):.0f} s;"
+                f" the ideal system: half by {percentile(r.ideal_creates_at, 50):.0f} s,"
+                f" all by {max(r.ideal_creates_at, default=0):.0f} s"
+            )
         out.append(
             f"- floor if every build took the longest draw (120 s): {r.floor_worst:.0f} s"
             f" (sliding instead of fixed window: {r.floor_sliding:.0f} s)"
         )
         out.append(
             f"- hook latency max {max(r.hook_latencies_ms, default=0):.1f} ms; the panel's own"
-            f" send lag p99 {percentile(r.hook_lag_ms, 99):.1f} ms (included in the latency)"
+            f" send lag p99 {percentile(r.hook_lag_ms, 99):.1f} ms (not part of the latency)"
         )
         procs = "; ".join(
-            f"`{name.split(' ', 1)[1][:60]}` {kib / 1024:.0f} MiB, {cpu:.2f} s CPU"
+            f"`{_short(name)}` {kib / 1024:.0f} MiB, {cpu:.2f} s CPU"
             for name, (kib, cpu) in r.rss_by_process.items()
         )
         out.append(f"- peak RSS and CPU by process: {procs or 'none'}")

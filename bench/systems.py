@@ -16,7 +16,7 @@ import requests
 
 from bench.harness import PANEL_PRODUCT, SYSTEM_KEY, Catalog, RunConfig
 from bench.panel_api import PanelApi
-from bridge.web.signing import generate_secret
+from bridge.signing import generate_secret
 from tests.support.processes import Process, Sandbox, free_port
 
 
@@ -156,9 +156,16 @@ class BridgeSystem:
     ``python -m bridge worker``, with a stand-in WHMCS API receiving the write-backs."""
 
     name = "bridge"
-    workers = 2
 
-    def __init__(self) -> None:
+    def __init__(
+        self, workers: int = 2, job_workers: int = 1, overrides: dict[str, str] | None = None
+    ) -> None:
+        """``workers``: gunicorn workers (``serve --workers``); ``job_workers``: how many
+        ``bridge worker`` processes; ``overrides``: extra ``BRIDGE_<NAME>`` settings for
+        what-if runs (they win over the scaled ones)."""
+        self.workers = workers
+        self.job_workers = job_workers
+        self.overrides = dict(overrides or {})
         self.secret = generate_secret()
         self.hook_url = ""
         self.processes: list[Process] = []
@@ -180,6 +187,7 @@ class BridgeSystem:
         )
         env = bridge_settings(cfg, workdir, sandbox.api)
         env["BRIDGE_WHMCS_HOOK_SECRETS"] = self.secret
+        env.update({f"BRIDGE_{k.upper()}": v for k, v in self.overrides.items()})
         port = free_port()
         self.hook_url = f"http://127.0.0.1:{port}/v1/hooks/whmcs"
         bridge = [sys.executable, "-m", "bridge"]
@@ -190,8 +198,9 @@ class BridgeSystem:
         ).start()
         self.processes.append(serve)
         wait_ready(serve, f"http://127.0.0.1:{port}/healthz")
-        worker = Process(worker_cmd(), workdir / "bridge-worker.log", env=env).start()
-        self.processes.append(worker)
+        for n in range(self.job_workers):
+            log = workdir / f"bridge-worker{n or ''}.log"
+            self.processes.append(Process(worker_cmd(), log, env=env).start())
 
     def pids(self) -> list[int]:
         return [p.popen.pid for p in self.processes if p.popen is not None]
