@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint fmt bench clean
+.PHONY: run test lint fmt bench clean system-deps
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -15,7 +15,19 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/otwa-bridge dev
 
-test: $(STAMP)
+# php-cli runs the WHMCS module in tests/whmcs: installed when missing (as root, with apt),
+# otherwise say what to install; those tests then skip with that reason.
+system-deps:
+	@command -v php >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing php-cli for tests/whmcs"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli >/dev/null) \
+	      || echo "could not install php-cli: tests/whmcs will be skipped"; \
+	  else \
+	    echo "php-cli not found: install it (apt-get install php-cli) to run tests/whmcs; they are skipped"; \
+	  fi; }
+
+test: $(STAMP) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
