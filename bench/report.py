@@ -107,7 +107,10 @@ def _short(process: str) -> str:
     """``"<pid> .../python -m gunicorn --config ..."`` -> ``"gunicorn (pid)"``."""
     pid, _, cmd = process.partition(" ")
     words = cmd.split()
-    name = words[words.index("-m") + 1] if "-m" in words[:-1] else " ".join(words[1:3])
+    if "-m" not in words[:-1]:
+        return f"{' '.join(words[1:3])} ({pid})"
+    rest = words[words.index("-m") + 1 :]
+    name = rest[0] + (f" {rest[1]}" if len(rest) > 1 and not rest[1].startswith("-") else "")
     return f"{name} ({pid})"
 
 
