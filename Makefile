@@ -20,8 +20,8 @@ run: $(STAMP)
 system-deps:
 	@command -v php >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing php-cli for tests/whmcs"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli >/dev/null) \
+	    echo "installing php-cli (and php-curl) for tests/whmcs"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli php-curl >/dev/null) \
 	      || echo "could not install php-cli: tests/whmcs will be skipped"; \
 	  else \
 	    echo "php-cli not found: install it (apt-get install php-cli) to run tests/whmcs; they are skipped"; \

@@ -48,11 +48,11 @@ def php_binary() -> str:
 class WhmcsModule:
     """The PHP module as WHMCS would call it, pointed at ``bridge_url``."""
 
-    def __init__(self, php: str, tmp: Path, bridge_port: int, sandbox: Sandbox) -> None:
+    def __init__(self, php: str, tmp: Path, bridge_port: int, transport: str) -> None:
         self.php = php
         self.tmp = tmp
         self.bridge_port = bridge_port
-        self.sandbox = sandbox
+        self.transport = transport
         self.log_path = tmp / "module-log.jsonl"
         self.calls = 0
 
@@ -114,7 +114,12 @@ class WhmcsModule:
             capture_output=True,
             text=True,
             timeout=60,
-            env={**os.environ, "OTWABRIDGE_MODULE_LOG": str(self.log_path), **env},
+            env={
+                **os.environ,
+                "OTWABRIDGE_MODULE_LOG": str(self.log_path),
+                "OTWABRIDGE_TRANSPORT": self.transport,
+                **env,
+            },
             check=False,
         )
         assert proc.returncode == 0, proc.stderr + proc.stdout
@@ -147,11 +152,18 @@ def stack(tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs) -> Iterator[Stack]
         s.stop()
 
 
-@pytest.fixture
-def module(php: str, tmp_path: Path, stack: Stack) -> Iterator[WhmcsModule]:
-    """The module pointed at ``stack``; after the test its log must hold no canary."""
-    m = WhmcsModule(php, tmp_path, stack.port, stack.sandbox)
-    yield m
+def _transport(request: pytest.FixtureRequest, php: str) -> str:
+    """``stream`` (Debian php-cli: no cURL) unless the test asks for ``curl`` (the usual
+    WHMCS host) via ``@pytest.mark.parametrize("module", ["curl"], indirect=True)``."""
+    transport = str(getattr(request, "param", "stream"))
+    if transport == "curl":
+        mods = subprocess.run([php, "-m"], capture_output=True, text=True, check=True).stdout
+        if "curl" not in mods.split():
+            pytest.skip("the PHP curl extension is not installed (apt-get install php-curl)")
+    return transport
+
+
+def _check_canaries(m: WhmcsModule) -> None:
     key = HOOK_SECRET.removeprefix("whsec_")
     canaries = (HOOK_SECRET, key, SERVER_ACCESS_HASH, SERVICE_PASSWORD, CLIENT_PASSWORD, "/sso/")
     for entry in m.log():
@@ -159,3 +171,25 @@ def module(php: str, tmp_path: Path, stack: Stack) -> Iterator[WhmcsModule]:
         logged = json.dumps([entry["request"], entry["response"], entry["processed"]])
         for canary in canaries:
             assert canary not in logged, (canary, entry["action"])
+
+
+@pytest.fixture
+def module(
+    request: pytest.FixtureRequest, php: str, tmp_path: Path, stack: Stack
+) -> Iterator[WhmcsModule]:
+    """The module pointed at ``stack``; after the test its log must hold no canary."""
+    m = WhmcsModule(php, tmp_path, stack.port, _transport(request, php))
+    yield m
+    _check_canaries(m)
+
+
+@pytest.fixture
+def offline_module(
+    request: pytest.FixtureRequest, php: str, tmp_path: Path
+) -> Iterator[WhmcsModule]:
+    """The module pointed at a port nobody listens on (no bridge started)."""
+    from tests.support.processes import free_port
+
+    m = WhmcsModule(php, tmp_path, free_port(), _transport(request, php))
+    yield m
+    _check_canaries(m)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import requests
 
 from tests.support.fake_whmcs import FakeWhmcs
@@ -43,6 +44,7 @@ def running_service(stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs, sid: in
     return server
 
 
+@pytest.mark.parametrize("module", ["stream", "curl"], indirect=True)
 def test_create_builds_one_server_written_back_and_a_retry_adds_none(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
@@ -124,6 +126,7 @@ def test_action_on_a_service_without_server_is_a_readable_error(
     assert "[no_server, HTTP 404]" in result, result
 
 
+@pytest.mark.parametrize("module", ["stream", "curl"], indirect=True)
 def test_sso_returns_a_one_time_link_on_the_dashboard(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
@@ -153,6 +156,7 @@ def test_sso_refuses_a_host_outside_the_allow_list(
     assert "redirectTo" not in reply
 
 
+@pytest.mark.parametrize("module", ["stream", "curl"], indirect=True)
 def test_wrong_secret_is_a_clear_error_and_changes_nothing(
     stack: Stack, module: WhmcsModule
 ) -> None:
@@ -174,12 +178,12 @@ def test_a_password_that_is_no_hook_secret_is_named(stack: Stack, module: WhmcsM
     assert stack.sandbox.state()["servers"] == []
 
 
-def test_unreachable_bridge(stack: Stack, module: WhmcsModule) -> None:
-    from tests.support.processes import free_port
-
-    port = free_port()
+@pytest.mark.parametrize("offline_module", ["stream", "curl"], indirect=True)
+def test_unreachable_bridge(offline_module: WhmcsModule) -> None:
+    module = offline_module
+    port = module.bridge_port
     started = time.monotonic()
-    result = module.call("CreateAccount", module.params(5003, serverport=str(port)))
+    result = module.call("CreateAccount", module.params(5003))
     assert result.startswith(f"Could not reach the Otwa bridge at http://127.0.0.1:{port}/")
     assert time.monotonic() - started < 10
     entry = module.log()[-1]
@@ -193,7 +197,8 @@ def test_test_connection(stack: Stack, module: WhmcsModule) -> None:
     assert module.call("TestConnection", server_only) == {"success": True, "error": ""}
 
 
-def test_meta_data_and_config_options(stack: Stack, module: WhmcsModule) -> None:
+def test_meta_data_and_config_options(offline_module: WhmcsModule) -> None:
+    module = offline_module
     meta = module.call("MetaData")
     assert meta["DisplayName"] == "Otwa Cloud (otwa-bridge)"
     assert meta["APIVersion"] == "1.1" and meta["RequiresServer"] is True
