@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from bridge.web import signing
+from bridge import signing
 from tests.e2e.conftest import StackFactory
 from tests.support.e2e import E2EStack, whmcs_body
 from tests.support.processes import Sandbox

@@ -116,20 +116,19 @@ def test_no_secret_reaches_a_log_or_a_reply(
         shown = {what for what, v in secrets.items() if v in text}
         assert shown == allowed, (action, shown)
 
-    # The database holds no password and no key.
+    # The database holds no password, no key and no SSO link.
     db = stack.dump()
-    for what in ("first server password", "reset server password", "Otwa key in use"):
+    for what in (
+        "first server password",
+        "reset server password",
+        "Otwa key in use",
+        "SSO link",
+        "SSO token",
+    ):
         assert secrets[what] not in db, what
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding: bridge/web/hooks.py stores every hook reply verbatim in webhook_events"
-    ".reply (so a replay gets it byte-for-byte), and the SSO reply carries the one-time link,"
-    " while bridge/provisioning (Done.reply, ops.render) promises an SSO link is never stored."
-    " Which contract gives way is the intake owner's call.",
-)
-def test_the_sso_link_is_not_stored(
+def test_the_sso_link_is_not_stored_and_its_replay_is_refused(
     make_stack: StackFactory, sandbox: Sandbox, whmcs: FakeWhmcs
 ) -> None:
     stack = make_stack()
@@ -139,5 +138,9 @@ def test_the_sso_link_is_not_stored(
     sso = stack.send(whmcs_body("ServiceSingleSignOn", SID))
     assert sso.status == 200, sso.response.text  # type: ignore[union-attr]
     token = sso.json()["result"]["url"].rsplit("/", 1)[1]
-    stored = stack.rows("SELECT reply FROM webhook_events WHERE webhook_id = ?", [sso.webhook_id])
-    assert token not in stored[0]["reply"]
+    assert token not in stack.dump()
+    # Its replay cannot hand out the link again: a clear refusal (docs/hooks.md).
+    again = stack.resend(sso)
+    assert again.status == 410, again.response.text  # type: ignore[union-attr]
+    assert again.json()["error"]["code"] == "sso_link_already_issued"
+    assert token not in again.response.text  # type: ignore[union-attr]

@@ -22,7 +22,7 @@ from typing import Any
 
 import requests
 
-from bridge.web import signing
+from bridge import signing
 from tests.support.fake_whmcs import FakeWhmcs
 from tests.support.processes import ROOT, Process, bridge_cmd
 from tests.support.stack import HOOK_SECRET, Stack
@@ -30,7 +30,7 @@ from tests.support.stack import HOOK_SECRET, Stack
 OS_OPTION = {"Operating System": "3|Ubuntu 24.04"}
 
 
-def whmcs_body(action: str, service_id: int | str, *, pid: int = 1, **params: Any) -> dict:
+def whmcs_body(action: str, service_id: int | str, /, *, pid: int = 1, **params: Any) -> dict:
     """A WHMCS-vocabulary hook body (what the PHP module forwards) for ``action``."""
     return {
         "action": action,
