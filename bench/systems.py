@@ -141,16 +141,6 @@ def bridge_settings(cfg: RunConfig, workdir: Path, otwa_url: str) -> dict[str, s
     return env
 
 
-def worker_cmd() -> list[str]:
-    """``python -m bridge worker`` (or, while the CLI lacks it, the same loop directly)."""
-    from bridge.cli import main
-
-    if "worker" in main.commands:
-        return [sys.executable, "-m", "bridge", "worker"]
-    loop = "from bridge import settings; from bridge.provisioning import worker; "
-    return [sys.executable, "-c", loop + "worker.run(settings.load())"]
-
-
 class BridgeSystem:
     """The bridge as deployed: ``python -m bridge serve`` (gunicorn, 2 workers) and one
     ``python -m bridge worker``, with a stand-in WHMCS API receiving the write-backs."""
@@ -200,7 +190,7 @@ class BridgeSystem:
         wait_ready(serve, f"http://127.0.0.1:{port}/healthz")
         for n in range(self.job_workers):
             log = workdir / f"bridge-worker{n or ''}.log"
-            self.processes.append(Process(worker_cmd(), log, env=env).start())
+            self.processes.append(Process([*bridge, "worker"], log, env=env).start())
 
     def pids(self) -> list[int]:
         return [p.popen.pid for p in self.processes if p.popen is not None]
