@@ -3,7 +3,7 @@
 :func:`record` runs inside the hook's open write transaction (it joins it through a
 savepoint) so the webhook row, the operation, its job and the service row commit
 together, before any Otwa call. Refusals that need no Otwa call (invoice_paid for now,
-an unknown service, power or SSO while suspended, a plan change Otwa cannot do) raise a
+an unknown service, power, SSO or reinstall while suspended, a plan change Otwa cannot do) raise a
 :class:`bridge.errors.BridgeError` and record nothing.
 """
 
@@ -139,7 +139,8 @@ def _record_for_service(
     action = command.action
     generation = int(service["generation"])
     params: dict[str, Any] = dict(command.params)
-    if action in ("power", "sso") and service["suspended"]:
+    # Reinstall boots the server: allowed while suspended it would undo the suspension.
+    if action in ("power", "sso", "reinstall") and service["suspended"]:
         raise BridgeError(
             f"Service {command.service_id} is suspended: {action} is blocked until it is "
             "unsuspended. Nothing was changed.",
