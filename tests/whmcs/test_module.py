@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -222,3 +223,38 @@ def test_signer_matches_the_standard_webhooks_vector(php: str) -> None:
         [php, "-r", code, str(lib)], capture_output=True, text=True, check=True, timeout=30
     )
     assert out.stdout == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def test_change_password_writes_otwas_new_password_back(
+    stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
+) -> None:
+    running_service(stack, module, whmcs, 6001)
+    first = [c for c in whmcs.calls("UpdateClientProduct") if c["serviceid"] == "6001"]
+    typed = "typed-in-whmcs-Xy12"
+    params = module.params(6001, status="Active", password=typed)
+    assert module.call("ChangePassword", params) == "success"
+
+    def second() -> list[dict]:
+        calls = [c for c in whmcs.calls("UpdateClientProduct") if c["serviceid"] == "6001"]
+        return calls[len(first) :]
+
+    again = stack.wait_for(second, 30, "password write-back")
+    assert again[0]["servicepassword"] not in ("", typed, first[0]["servicepassword"])
+    # The typed password is neither sent nor logged (only listed for WHMCS to scrub).
+    for entry in module.log():
+        assert typed not in json.dumps([entry["request"], entry["response"], entry["processed"]])
+
+
+def test_change_package_and_reinstall(stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs) -> None:
+    running_service(stack, module, whmcs, 6002)
+    other_plan = module.call("ChangePackage", module.params(6002, status="Active", pid=2))
+    assert "[plan_change_unsupported, HTTP 422]" in other_plan, other_plan
+
+    params = module.params(6002, status="Active", configoptions={"Operating System": "Debian 12"})
+    assert module.call("Reinstall", params) == "success"
+    server = stack.wait_for(
+        lambda: [s for s in stack.servers(label(6002)) if s.get("os") == "debian-12"],
+        30,
+        "reinstalled server",
+    )
+    assert len(stack.servers(label(6002))) == 1, server
