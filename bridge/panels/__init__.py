@@ -35,6 +35,8 @@ class PanelConfig:
     ``otwa-bridge send``). ``api_*``: the panel's API for write-back (WHMCS: the
     ``includes/api.php`` URL, API identifier, secret and optional access key); None
     when not configured. ``notify_admins``: write-back may also notify panel staff.
+    ``welcome_email``: the panel's e-mail template sent once a new server's IP and
+    credentials are written back (WHMCS ``SendEmail``), None to send none.
     """
 
     name: str
@@ -46,6 +48,7 @@ class PanelConfig:
     api_access_key: str | None = field(default=None, repr=False)
     notify_admins: bool = False
     secrets_env: str = ""
+    welcome_email: str | None = None
 
 
 def env_name(panel: str, what: str) -> str:
@@ -112,6 +115,7 @@ def load_panels(toml: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Pa
             api_url=str(table["api_url"]) if table.get("api_url") else None,
             notify_admins=bool(table.get("notify_admins", False)),
             secrets_env=secrets_env,
+            welcome_email=str(table["welcome_email"]) if table.get("welcome_email") else None,
             **creds,
         )
     return panels

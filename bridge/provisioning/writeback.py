@@ -98,6 +98,16 @@ def writeback(ctx: Context) -> Done:
         float(ctx.settings.get("WRITEBACK_TIMEOUT") or 10.0),
     )
     crashpoints.hit("writeback.after_call")
+    if op["action"] == "create" and panel.welcome_email:
+        # After the write-back, so the template's IP and password fields are filled. A
+        # crash between this call and the commit re-sends it on retry: a duplicate e-mail
+        # is the lesser harm next to a welcome without credentials.
+        call_whmcs(
+            panel,
+            "SendEmail",
+            {"messagename": panel.welcome_email, "id": op["service_id"]},
+            float(ctx.settings.get("WRITEBACK_TIMEOUT") or 10.0),
+        )
     return Done(
         ops.DONE,
         result={**result, "ip": ip, "written_back": True},

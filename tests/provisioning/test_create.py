@@ -35,6 +35,7 @@ def test_create_builds_and_writes_ip_and_credentials_back(env: BridgeEnv, whmcs:
     assert call["servicepassword"] == creds["password"]
     assert call["identifier"] == FakeWhmcs.IDENTIFIER and call["responsetype"] == "json"
     assert env.service("42")["state"] == "active"
+    assert whmcs.calls("SendEmail") == []  # no welcome_email configured
     # Never a password in the database.
     assert creds["password"] not in env.db_path.read_bytes().decode("latin-1")
 
@@ -110,3 +111,21 @@ def test_recreate_after_terminate_is_a_new_generation(env: BridgeEnv, whmcs: Fak
     assert env.op(second)["generation"] == 2
     live = env.servers("whmcs-12-")
     assert [s["label"] for s in live] == ["whmcs-12-g2"]
+
+
+def test_welcome_email_is_sent_after_the_credentials_are_written(
+    env: BridgeEnv, whmcs: FakeWhmcs
+) -> None:
+    text = env.config_path.read_text()
+    env.config_path.write_text(
+        text.replace("notify_admins = true", 'notify_admins = true\nwelcome_email = "VPS Welcome"')
+    )
+    op_id, _ = env.submit(env.command("create", "43"))
+    with env.worker():
+        _written_back(env, whmcs, op_id)
+    actions = [
+        c["action"] for c in whmcs.calls() if c.get("serviceid") == "43" or c.get("id") == "43"
+    ]
+    assert actions == ["UpdateClientProduct", "SendEmail"]
+    (mail,) = whmcs.calls("SendEmail")
+    assert (mail["messagename"], mail["id"]) == ("VPS Welcome", "43")
