@@ -40,6 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--systems", default="baseline,bridge", help="comma-separated")
     parser.add_argument(
+        "--settle",
+        type=float,
+        default=defaults.settle,
+        help="wait up to this many seconds for other processes to go quiet before each run",
+    )
+    parser.add_argument(
         "--bridge-workers", type=int, default=2, help="gunicorn workers of the bridge"
     )
     parser.add_argument(
@@ -64,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         poll_interval_sandbox=args.poll_interval,
         retry_delay_sandbox=args.retry_delay,
         workdir=args.workdir,
+        settle=args.settle,
     )
     names = [n.strip() for n in args.systems.split(",") if n.strip()]
     unknown = [n for n in names if n not in SYSTEMS]

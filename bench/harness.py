@@ -63,6 +63,7 @@ class RunConfig:
     retry_delay_sandbox: float = 60.0  # the panel re-sends a failed order this much later
     timeout_sandbox: float = 3600.0  # give up on a system after this much sandbox time
     pool_size: int = 256  # enough senders that a slow system cannot hold the load back
+    settle: float = 60.0  # wait up to this long (wall s) for other processes to go quiet
     workdir: Path = Path("var/bench")
 
     def wall(self, sandbox_seconds: float) -> float:
@@ -151,6 +152,7 @@ class Result:
     peak_rss_kib: int
     cpu_seconds: float  # CPU time the system's processes used during the run
     load_average: tuple[float, float]  # 1-min load average before and after the run
+    other_cpu: float  # CPUs used by processes outside the benchmark during the run, on average
     rss_by_process: dict[str, tuple[int, float]]  # peak RSS KiB, CPU s
     wall_seconds: float
     notes: list[str] = field(default_factory=list)
@@ -245,6 +247,40 @@ def _cpu_seconds(pid: int) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all CPUs, /proc/stat) so far."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    # guest time is already counted in user time
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def own_busy_seconds(pids: list[int]) -> float:
+    """CPU seconds used so far by this process and the process trees of ``pids``."""
+    total = sum(os.times()[:2])
+    for pid in descendants(pids):
+        total += _cpu_seconds(pid) or 0.0
+    return total
+
+
+def settle(pids: list[int], limit: float, progress: Callable[[str], None], name: str) -> float:
+    """Wait (up to ``limit`` s) until other processes use < 0.25 CPU for a whole second;
+    return what they used in the last probe (cores). ``limit`` <= 0: do not wait."""
+    if limit <= 0:
+        return 0.0
+    deadline = time.monotonic() + limit
+    said = False
+    while True:
+        busy, own = machine_busy_seconds(), own_busy_seconds(pids)
+        time.sleep(1.0)
+        other = (machine_busy_seconds() - busy) - (own_busy_seconds(pids) - own)
+        if other < 0.25 or time.monotonic() > deadline:
+            return max(0.0, other)
+        if not said:
+            progress(f"[{name}] other processes use {other:.1f} CPUs; waiting up to {limit:g} s")
+            said = True
 
 
 class RssSampler:
@@ -519,8 +555,15 @@ def run(
         clock = SandboxTime(sandbox, cfg.time_scale)
         before = _counts(sandbox.state())
         builds = floor.seeded_builds(cfg.seed, 4 * cfg.orders)
+        settle([sandbox.process.popen.pid, *system.pids()], cfg.settle, progress, name)
         sampler.mark()
         load_before = os.getloadavg()[0]
+        watched = [sandbox.process.popen.pid, *system.pids()]
+        busy_start, own_start, mono_start = (
+            machine_busy_seconds(),
+            own_busy_seconds(watched),
+            time.monotonic(),
+        )
         t0 = time.monotonic() + 0.2
         panel.fire(t0)
         progress(f"[{name}] firing {cfg.orders} create hooks at {cfg.rate:g}/s")
@@ -561,6 +604,9 @@ def run(
         else:
             notes.append(f"gave up after {cfg.timeout_sandbox:g} sandbox seconds")
         sampler.stop()
+        other_cpu = (
+            (machine_busy_seconds() - busy_start) - (own_busy_seconds(watched) - own_start)
+        ) / max(1e-6, time.monotonic() - mono_start)
         after = _counts(state)
         servers = state.get("servers", [])
         services = [_service_of(str(s.get("label", "")), tag) for s in servers]
@@ -604,6 +650,7 @@ def run(
             peak_rss_kib=sampler.total_kib,
             cpu_seconds=sampler.cpu_seconds,
             load_average=(load_before, os.getloadavg()[0]),
+            other_cpu=max(0.0, other_cpu),
             rss_by_process=sampler.by_process(),
             wall_seconds=time.monotonic() - wall_start,
             notes=notes,

@@ -146,8 +146,9 @@ def details(results: Sequence[Result]) -> str:
         )
         out.append(f"- peak RSS and CPU by process: {procs or 'none'}")
         out.append(
-            f"- 1-minute load average before / after the run: {r.load_average[0]:.1f} /"
-            f" {r.load_average[1]:.1f} ({os.cpu_count()} CPUs)"
+            f"- other processes on the machine used {r.other_cpu:.2f} of its"
+            f" {os.cpu_count()} CPUs during the run (1-minute load average before / after:"
+            f" {r.load_average[0]:.1f} / {r.load_average[1]:.1f})"
         )
         for note in r.notes:
             out.append(f"- note: {note}")

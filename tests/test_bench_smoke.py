@@ -27,7 +27,9 @@ def test_floor_model_by_hand() -> None:
 
 
 def test_harness_runs_the_baseline_end_to_end(tmp_path: Path) -> None:
-    cfg = RunConfig(orders=6, rate=50.0, time_scale=300.0, workdir=tmp_path, timeout_sandbox=3000)
+    cfg = RunConfig(
+        orders=6, rate=50.0, time_scale=300.0, workdir=tmp_path, timeout_sandbox=3000, settle=0
+    )
     result = run(BaselineSystem(), cfg, progress=lambda _m: None)
 
     assert result.finished, result.notes
@@ -39,6 +41,7 @@ def test_harness_runs_the_baseline_end_to_end(tmp_path: Path) -> None:
     assert len(result.hook_latencies_ms) == 6 and result.percentile(99) > 0
     assert result.time_to_running is not None and result.time_to_running >= 60.0
     assert result.peak_rss_kib > 10_000  # a Python process with Flask loaded
+    assert result.cpu_seconds > 0 and result.other_cpu >= 0
     # The seeded build prediction agreed with every status the harness saw.
     assert not any("disagreed" in n for n in result.notes)
 
