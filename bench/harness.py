@@ -4,7 +4,9 @@ What one run does (every process is real and talks over loopback):
 
 1. start ``python -m bridge sandbox --time-scale F --seed S`` (a fresh one per system, so
    both systems see the same seeded build times) and top up the demo wallet;
-2. start the system under test (bench.systems) configured for that time scale;
+2. start the system under test (bench.systems) configured for that time scale, warm it up
+   with a few unmeasured ``test_connection`` hooks, let one rate-limit window pass, and wait
+   (up to ``settle`` s) for other processes on the machine to go quiet;
 3. fire ``orders`` signed ``create`` hooks **open-loop** at ``rate`` hooks/s from a thread
    pool: hook ``i`` is due at ``t0 + i / rate`` whatever happened to earlier ones (256
    senders, so a slow system cannot slow the load down); its latency runs from the moment
@@ -13,13 +15,17 @@ What one run does (every process is real and talks over loopback):
 4. play the panel: a hook answered with anything but 2xx is an order in the panel's
    failed queue (WHMCS "Module Queue"); the panel re-sends it, with a new ``webhook-id``,
    ``retry_delay`` sandbox seconds later, until it is accepted;
-5. watch ``GET /_sandbox/state`` until all ``orders`` servers are ``running`` (time to
-   running) and, after that, until every server's credentials have been fetched (the
-   system's work is done), then read the sandbox's request counters;
-6. sample the peak RSS (``VmHWM``) of every process of the system under test from /proc.
+5. watch ``GET /_sandbox/state`` until all ``orders`` servers are ``running`` and every
+   service's credentials reached the panel (the system's work is done), then read the
+   sandbox's request counters. The moment the last server turned ``running`` is computed
+   exactly from ``createdAt`` and the sandbox's seeded build draws, checked against every
+   status observed (:class:`BuildCheck`);
+6. sample peak RSS (``VmHWM``) and CPU time of every process of the system from /proc, and
+   how much CPU processes outside the benchmark used meanwhile.
 
-Request counts are deltas of the sandbox's counters over the run; the harness's own catalog
-look-up uses the read-only key before the run starts and the control API is not counted.
+Request counts are deltas of the sandbox's counters over the burst; the harness's catalog
+look-up uses the read-only key, the warm-up happens before the counters are read, and the
+control API is not counted.
 """
 
 from __future__ import annotations
