@@ -100,10 +100,12 @@ def seeded_floor_seconds(
     *,
     limit: int = LIMIT,
     window: float = WINDOW,
+    sliding: bool = False,
 ) -> float:
     """Like :func:`floor_seconds` but the k-th create builds for ``builds[k]``: the draws the
     seeded sandbox actually hands out, whoever sends the k-th create."""
     if not arrivals:
         return 0.0
-    sends = fixed_window_schedule(arrivals, limit, window)
+    schedule = sliding_window_schedule if sliding else fixed_window_schedule
+    sends = schedule(arrivals, limit, window)
     return max(s + b for s, b in zip(sends, builds, strict=False))

@@ -149,6 +149,7 @@ class Result:
     floor: float  # seeded: the k-th create builds for the k-th draw (bench/floor.py)
     floor_worst: float  # every build takes 120 s
     floor_sliding: float  # worst-case builds, sliding instead of fixed window
+    floor_90: float  # seeded, at 90 per sliding 60 s: the bridge's default budget
     hook_latencies_ms: list[float]
     hook_lag_ms: list[float]
     hooks_failed_first_try: int
@@ -647,6 +648,7 @@ def run(
             floor=floor.seeded_floor_seconds(arrivals, builds),
             floor_worst=floor.floor_seconds(arrivals),
             floor_sliding=floor.floor_seconds(arrivals, sliding=True),
+            floor_90=floor.seeded_floor_seconds(arrivals, builds, limit=90, sliding=True),
             hook_latencies_ms=[r.latency * 1000 for r in sorted(first, key=lambda r: r.due)],
             hook_lag_ms=[r.lag * 1000 for r in first],
             hooks_failed_first_try=sum(1 for r in first if not 200 <= r.status < 300),

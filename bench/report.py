@@ -134,7 +134,9 @@ def details(results: Sequence[Result]) -> str:
             )
         out.append(
             f"- floor if every build took the longest draw (120 s): {r.floor_worst:.0f} s"
-            f" (sliding instead of fixed window: {r.floor_sliding:.0f} s)"
+            f" (sliding instead of fixed window: {r.floor_sliding:.0f} s); at the bridge's"
+            f" default budget, 90 per sliding minute: {r.floor_90:.0f} s"
+            + ("" if r.time_to_running is None else f" ({r.time_to_running / r.floor_90:.2f}x)")
         )
         out.append(
             f"- hook latency max {max(r.hook_latencies_ms, default=0):.1f} ms; the panel's own"
