@@ -19,18 +19,6 @@ ENV_PREFIX = "BRIDGE_"
 DEFAULT_CONFIG_PATH = "config/bridge.toml"
 
 
-def _bool(value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _list(value: Any) -> list[str]:
-    if isinstance(value, list | tuple):
-        return [str(v) for v in value]
-    return [part.strip() for part in str(value).split(",") if part.strip()]
-
-
 @dataclass(frozen=True)
 class Setting:
     """One declared setting. ``secret`` ones are redacted wherever settings are shown."""
@@ -140,7 +128,3 @@ def describe(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
         shown = "***" if s.secret and values.get(s.name) else repr(values.get(s.name))
         rows.append((s.name, shown, s.help))
     return rows
-
-
-as_bool = _bool
-as_list = _list
