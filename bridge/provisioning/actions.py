@@ -159,7 +159,7 @@ def create(ctx: Context) -> Done:
     placement = op["params"]["placement"]
     if op.get("server_id"):  # ordered before a crash; the build poll takes it from here
         return Done(ops.BUILDING, server_id=op["server_id"], build=True, reason="already ordered")
-    window = float(ctx.settings.get("OTWA_REPLAY_WINDOW") or 86400.0)
+    window = ctx.settings["OTWA_REPLAY_WINDOW"]
     if op.get("first_sent_at") and ops.now() - op["first_sent_at"] > window:
         found = find_by_label(ctx, placement["label"])
         if found is not None:

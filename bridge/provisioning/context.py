@@ -82,12 +82,12 @@ class Context:
         if self.op.get("request_id"):
             options["request_id"] = self.op["request_id"]
         if self.inline:
-            deadline = float(self.deadline or self.settings.get("INLINE_DEADLINE") or 2.0)
+            deadline = self.deadline or self.settings["INLINE_DEADLINE"]
             options.update(max_retries=0, budget_wait=0.0, timeout=deadline)
         else:
             # The job queue retries with backoff; one try per claim keeps a job well inside
             # its lease. A short wait for a budget slot is fine in the background.
-            lease = float(self.settings.get("JOB_LEASE_SECONDS") or 120.0)
+            lease = self.settings["JOB_LEASE_SECONDS"]
             options.update(max_retries=0, budget_wait=min(30.0, lease / 4))
         return base_client(self.settings, destroy=destroy).with_options(**options)
 

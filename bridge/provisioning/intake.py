@@ -27,13 +27,9 @@ from bridge.provisioning.context import catalog
 NEEDS_SERVICE = tuple(a for a in ACTIONS if a not in ("create", "test_connection", "invoice_paid"))
 
 
-def _max_attempts(settings: Mapping[str, Any]) -> int:
-    return int(settings.get("JOB_MAX_ATTEMPTS") or 10)
-
-
 def _hold(settings: Mapping[str, Any]) -> float:
     """Delay before the worker may take a just-recorded job: the hook tries it first."""
-    return max(0.0, float(settings.get("INLINE_HOLD_SECONDS") or 0.0))
+    return max(0.0, settings["INLINE_HOLD_SECONDS"])
 
 
 def _insert_operation(
@@ -173,7 +169,7 @@ def _record_for_service(
         params["placement"] = placement
     if action == "terminate":
         params["grace_seconds"] = float(
-            params.get("grace_seconds", settings.get("TERMINATE_GRACE_SECONDS") or 0) or 0
+            params.get("grace_seconds", settings["TERMINATE_GRACE_SECONDS"]) or 0
         )
     if action == "suspend":
         ops.update_service(db, command.panel, command.service_id, suspended=1)
@@ -193,7 +189,7 @@ def _record_for_service(
         db,
         op,
         kind,
-        max_attempts=1 if kind == "read" else _max_attempts(settings),
+        max_attempts=1 if kind == "read" else settings["JOB_MAX_ATTEMPTS"],
         delay=_hold(settings),
     )
     return op["id"]
@@ -300,7 +296,7 @@ def _record_create(db: sqlite_utils.Database, command: Command, settings: Mappin
     op = _insert_operation(
         db, command, generation, params={**command.params, "placement": placement}, key=key
     )
-    jobs.enqueue(db, op, "run", max_attempts=_max_attempts(settings), delay=_hold(settings))
+    jobs.enqueue(db, op, "run", max_attempts=settings["JOB_MAX_ATTEMPTS"], delay=_hold(settings))
     return op["id"]
 
 
@@ -361,7 +357,7 @@ def reopen(
             db,
             op,
             resume_kind,
-            max_attempts=1 if resume_kind == "read" else _max_attempts(settings),
+            max_attempts=1 if resume_kind == "read" else settings["JOB_MAX_ATTEMPTS"],
             delay=hold if resume_kind in ("run", "read") else 0.0,
         )
     return state

@@ -46,10 +46,6 @@ def _handler(job: dict[str, Any], op: dict[str, Any]) -> Any:
     }[kind]
 
 
-def _max_attempts(settings: Mapping[str, Any]) -> int:
-    return int(settings.get("JOB_MAX_ATTEMPTS") or 10)
-
-
 def execute(
     settings: Mapping[str, Any],
     db: sqlite_utils.Database,
@@ -120,20 +116,18 @@ def _apply(ctx: Context, done: Done) -> tuple[dict[str, Any], dict[str, Any] | N
             if done.server_id:
                 fields["server_id"] = done.server_id
             if done.build:
-                fields["build_ready_at"] = ops.now() + float(
-                    ctx.settings.get("BUILD_MIN_SECONDS") or 60.0
-                )
+                fields["build_ready_at"] = ops.now() + ctx.settings["BUILD_MIN_SECONDS"]
             ops.transition(db, op, done.state, reason=done.reason, **fields)
             if done.service:
                 ops.update_service(db, op["panel"], op["service_id"], **done.service)
             if done.state == ops.WRITEBACK:
-                jobs.enqueue(db, op, "writeback", max_attempts=_max_attempts(ctx.settings))
+                jobs.enqueue(db, op, "writeback", max_attempts=ctx.settings["JOB_MAX_ATTEMPTS"])
             for kind, delay, payload in done.followups:
                 jobs.enqueue(
                     db,
                     op,
                     kind,
-                    max_attempts=_max_attempts(ctx.settings),
+                    max_attempts=ctx.settings["JOB_MAX_ATTEMPTS"],
                     delay=delay,
                     payload=payload,
                 )
@@ -168,8 +162,8 @@ def _transient(ctx: Context, exc: Transient) -> dict[str, Any]:
             db,
             job,
             exc.reason,
-            base=float(settings.get("JOB_BACKOFF_BASE") or 2.0),
-            cap=float(settings.get("JOB_BACKOFF_CAP") or 600.0),
+            base=settings["JOB_BACKOFF_BASE"],
+            cap=settings["JOB_BACKOFF_CAP"],
             at_least=exc.retry_after,
         )
         if state == jobs.LEASED:  # lease lost: the new owner decides
@@ -245,14 +239,14 @@ def _queue_notice(ctx: Context, code: str, message: str) -> None:
         ctx.db,
         ctx.op,
         "notify",
-        max_attempts=_max_attempts(ctx.settings),
+        max_attempts=ctx.settings["JOB_MAX_ATTEMPTS"],
         payload=writeback.failure_notice(ctx.op, code, message),
     )
 
 
 def run_inline(settings: Mapping[str, Any], operation_id: str) -> Outcome:
     """Try the operation's Otwa call now, within ``INLINE_DEADLINE``; see the package doc."""
-    deadline = float(settings.get("INLINE_DEADLINE") or 2.0)
+    deadline = settings["INLINE_DEADLINE"]
     db = store.connect(settings["DATABASE"])
     try:
         with store.write(db):

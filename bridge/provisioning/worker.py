@@ -53,7 +53,7 @@ def poll_builds(settings: Mapping[str, Any], db: sqlite_utils.Database) -> bool:
 
     Returns True when a poll was made.
     """
-    interval = float(settings.get("BUILD_POLL_INTERVAL") or 10.0)
+    interval = settings["BUILD_POLL_INTERVAL"]
     if not _claim_poll_slot(db, interval):
         return False
     t = ops.now()
@@ -95,9 +95,7 @@ def _built(settings: Mapping[str, Any], db: sqlite_utils.Database, op: dict, ser
         if fresh is None or fresh["state"] != ops.BUILDING:
             return
         ops.transition(db, fresh, ops.WRITEBACK, reason=f"server {server.status}", result=result)
-        jobs.enqueue(
-            db, fresh, "writeback", max_attempts=int(settings.get("JOB_MAX_ATTEMPTS") or 10)
-        )
+        jobs.enqueue(db, fresh, "writeback", max_attempts=settings["JOB_MAX_ATTEMPTS"])
         crashpoints.hit("poll.before_commit")
 
 
@@ -126,7 +124,7 @@ def _build_lost(
             db,
             fresh,
             "notify",
-            max_attempts=int(settings.get("JOB_MAX_ATTEMPTS") or 10),
+            max_attempts=settings["JOB_MAX_ATTEMPTS"],
             payload=failure_notice(fresh, "build_failed", message),
         )
 
@@ -134,7 +132,7 @@ def _build_lost(
 def work_once(settings: Mapping[str, Any], db: sqlite_utils.Database, owner: str) -> bool:
     """Run at most one due job and at most one batch poll; True when anything happened."""
     with store.write(db):
-        job = jobs.claim(db, owner, float(settings.get("JOB_LEASE_SECONDS") or 120.0))
+        job = jobs.claim(db, owner, settings["JOB_LEASE_SECONDS"])
     if job is not None:
         runner.execute(settings, db, job)
     polled = poll_builds(settings, db)
@@ -157,7 +155,7 @@ def run(
             signal.signal(sig, lambda *_: stop.set())
     db = store.connect(settings["DATABASE"], migrate=True)
     owner = jobs.owner_id()
-    idle = float(settings.get("WORKER_IDLE_SECONDS") or 0.5)
+    idle = settings["WORKER_IDLE_SECONDS"]
     log.info("worker started", extra={"owner": owner})
     try:
         while not stop.is_set():

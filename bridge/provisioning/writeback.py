@@ -95,7 +95,7 @@ def writeback(ctx: Context) -> Done:
         panel,
         "UpdateClientProduct",
         fields,
-        float(ctx.settings.get("WRITEBACK_TIMEOUT") or 10.0),
+        ctx.settings["WRITEBACK_TIMEOUT"],
     )
     crashpoints.hit("writeback.after_call")
     if op["action"] == "create" and panel.welcome_email:
@@ -106,7 +106,7 @@ def writeback(ctx: Context) -> Done:
             panel,
             "SendEmail",
             {"messagename": panel.welcome_email, "id": op["service_id"]},
-            float(ctx.settings.get("WRITEBACK_TIMEOUT") or 10.0),
+            ctx.settings["WRITEBACK_TIMEOUT"],
         )
     return Done(
         ops.DONE,
@@ -134,7 +134,7 @@ def notify(ctx: Context) -> Done:
             "custommessage": payload.get("message", ""),
             "type": "system",
         },
-        float(ctx.settings.get("WRITEBACK_TIMEOUT") or 10.0),
+        ctx.settings["WRITEBACK_TIMEOUT"],
     )
     return Done(None)  # type: ignore[arg-type]
 
