@@ -10,17 +10,21 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
 from bridge.otwa import OtwaClient
+from bridge.panels import PanelConfig, load_panels
+
+T = TypeVar("T")
 
 _clients: dict[tuple[Any, ...], OtwaClient] = {}
 _lock = threading.Lock()
-_catalogs: dict[int, tuple[Any, Any]] = {}
+_parsed: dict[tuple[str, int], tuple[Any, Any]] = {}
+_NO_TOML: Mapping[str, Any] = {}
 
 INTERACTIVE_ACTIONS = ("sso", "status")
 
@@ -40,24 +44,39 @@ def base_client(settings: Mapping[str, Any], *, destroy: bool = False) -> OtwaCl
         return client
 
 
+def _once(what: str, settings: Mapping[str, Any], parse: Callable[[Mapping[str, Any]], T]) -> T:
+    """``parse(settings["TOML"])``, once per process and TOML object: settings are loaded
+    once per process, so the hook path and every job share one parse."""
+    toml = settings.get("TOML") or _NO_TOML
+    with _lock:
+        hit = _parsed.get((what, id(toml)))
+    if hit is not None and hit[0] is toml:  # the identity check guards against id reuse
+        return hit[1]  # type: ignore[no-any-return]
+    value = parse(toml)
+    with _lock:
+        _parsed[(what, id(toml))] = (toml, value)
+    return value
+
+
 def catalog(settings: Mapping[str, Any]) -> Any:
-    """The products map (bridge.catalog.Catalog) of the settings' TOML, parsed once."""
-    from bridge.catalog import Catalog
+    """The products map (bridge.catalog.Catalog) of the settings' TOML, parsed once.
 
-    toml = settings.get("TOML") or {}
-    hit = _catalogs.get(id(toml))
-    if hit is not None and hit[0] is toml:
-        return hit[1]
-    parsed = Catalog.from_toml(toml)
-    _catalogs[id(toml)] = (toml, parsed)
-    return parsed
+    Raises bridge.catalog.CatalogConfigError when the map is malformed."""
+    from bridge.catalog import Catalog  # bridge.catalog imports provisioning.commands
+
+    return _once("catalog", settings, Catalog.from_toml)
 
 
-def panel_config(settings: Mapping[str, Any], panel: str) -> Any | None:
+def panels(settings: Mapping[str, Any]) -> dict[str, PanelConfig]:
+    """Every configured panel, secrets read from the environment once per process.
+
+    Raises bridge.panels.PanelConfigError when the config (or its environment) is wrong."""
+    return _once("panels", settings, lambda toml: load_panels(toml, os.environ))
+
+
+def panel_config(settings: Mapping[str, Any], panel: str) -> PanelConfig | None:
     """The panel's PanelConfig (api_url, credentials, notify_admins), or None."""
-    from bridge.panels import load_panels
-
-    return load_panels(settings.get("TOML") or {}, os.environ).get(panel)
+    return panels(settings).get(panel)
 
 
 @dataclass

@@ -25,7 +25,8 @@ from flask import Blueprint, Response, current_app, g, request
 from bridge import signing, store
 from bridge.catalog import Catalog, CatalogConfigError
 from bridge.errors import BridgeError, error_body
-from bridge.panels import PanelConfig, PanelConfigError, load_panels, registry
+from bridge.panels import PanelConfig, PanelConfigError, registry
+from bridge.provisioning import context
 from bridge.provisioning.commands import ACTIONS, Command, Outcome
 from bridge.web import get_db
 
@@ -45,27 +46,19 @@ def _config_error(exc: Exception) -> BridgeError:
 
 
 def panels() -> dict[str, PanelConfig]:
-    """The app's panels, loaded once from its TOML and the process environment."""
-    import os
-
-    ext = current_app.extensions
-    if "bridge.panels" not in ext:
-        try:
-            ext["bridge.panels"] = load_panels(current_app.config.get("TOML") or {}, os.environ)
-        except PanelConfigError as exc:
-            raise _config_error(exc) from None
-    return ext["bridge.panels"]
+    """The app's panels (parsed once per process, shared with the jobs)."""
+    try:
+        return context.panels(current_app.config)
+    except PanelConfigError as exc:
+        raise _config_error(exc) from None
 
 
 def catalog() -> Catalog:
-    """The app's products map, loaded once from its TOML."""
-    ext = current_app.extensions
-    if "bridge.catalog" not in ext:
-        try:
-            ext["bridge.catalog"] = Catalog.from_toml(current_app.config.get("TOML") or {})
-        except CatalogConfigError as exc:
-            raise _config_error(exc) from None
-    return ext["bridge.catalog"]
+    """The app's products map (parsed once per process, shared with the jobs)."""
+    try:
+        return context.catalog(current_app.config)  # type: ignore[no-any-return]
+    except CatalogConfigError as exc:
+        raise _config_error(exc) from None
 
 
 def _request_id() -> str:
