@@ -22,7 +22,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from bridge import signing, store
+from bridge import provisioning, signing, store
 from bridge.catalog import Catalog, CatalogConfigError
 from bridge.errors import BridgeError, error_body
 from bridge.panels import PanelConfig, PanelConfigError, registry
@@ -119,20 +119,6 @@ def _read_body(limit: int) -> bytes:
     return body
 
 
-def _provisioning() -> Any:
-    """bridge.provisioning, checked for the intake interface (record/run_inline/outcome_of)."""
-    from bridge import provisioning
-
-    for name in ("record", "run_inline", "outcome_of"):
-        if not hasattr(provisioning, name):
-            raise BridgeError(
-                "Provisioning is not available in this build; hooks cannot be accepted.",
-                code="provisioning_unavailable",
-                status=503,
-            )
-    return provisioning
-
-
 def _replay(db: Any, panel: str, row: Mapping[str, Any], digest: str) -> Response:
     """The reply for a ``webhook-id`` seen before: stored reply, or the operation's state."""
     if row["body_sha256"] and row["body_sha256"] != digest:
@@ -150,7 +136,7 @@ def _replay(db: Any, panel: str, row: Mapping[str, Any], digest: str) -> Respons
         return _json_reply(int(row["status"]), row["reply"].encode(), replayed=True)
     # First delivery still in flight (or crashed before storing its reply): report the
     # operation's current state and never do the work again.
-    outcome = _provisioning().outcome_of(db, row["operation_id"])
+    outcome = provisioning.outcome_of(db, row["operation_id"])
     return _json_reply(outcome.status, _encode(outcome), replayed=True)
 
 
@@ -224,7 +210,6 @@ def intake(panel: str) -> Response:
 
     command = _command(config.adapter, panel, raw, webhook_id)
     catalog().validate(command)
-    provisioning = _provisioning()
     settings = current_app.config
     logx = {"panel": panel, "webhook_id": webhook_id, "request_id": g.request_id}
 
