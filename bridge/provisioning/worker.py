@@ -107,6 +107,7 @@ def _build_lost(
         "terminated": "The server was terminated before its build finished.",
         "missing": "Otwa no longer lists the server; it was deleted before its build finished.",
     }[status]
+    code = "build_failed" if status == "failed" else "server_gone"
     with store.write(db):
         fresh = ops.get(db, op["id"])
         if fresh is None or fresh["state"] != ops.BUILDING:
@@ -116,7 +117,7 @@ def _build_lost(
             fresh,
             ops.FAILED,
             reason=f"server {status}",
-            error_code="build_failed" if status == "failed" else "server_gone",
+            error_code=code,
             error_status=502,
             error_message=message,
         )
@@ -125,7 +126,7 @@ def _build_lost(
             fresh,
             "notify",
             max_attempts=settings["JOB_MAX_ATTEMPTS"],
-            payload=failure_notice(fresh, "build_failed", message),
+            payload=failure_notice(fresh, code, message),
         )
 
 

@@ -9,6 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+import requests
+
 from tests.support.fake_whmcs import FakeWhmcs
 from tests.support.processes import ROOT, Sandbox
 from tests.support.stack import BridgeEnv
@@ -101,6 +103,24 @@ def test_attempt_cap_dead_letters_notifies_admins_and_ops_retry_recovers(
     env.drain()
     assert env.op(op_id)["state"] == "done"
     assert len(env.servers("whmcs-d1-")) == 1
+
+
+def test_a_server_deleted_mid_build_fails_as_server_gone_and_notifies(
+    env: BridgeEnv, whmcs: FakeWhmcs
+) -> None:
+    op_id, out = env.submit(env.command("create", "g1"))
+    assert out.status == 200 and env.op(op_id)["state"] == "building"
+    requests.delete(
+        f"{env.sandbox.api}/servers/{env.op(op_id)['server_id']}",
+        headers={"Authorization": "Bearer otwa_sandbox_destroy"},
+        timeout=5,
+    ).raise_for_status()
+    env.drain()
+    op = env.op(op_id)
+    assert op["state"] == "failed" and op["error_code"] == "server_gone"
+    mails = whmcs.calls("SendAdminEmail")
+    assert len(mails) == 1 and "(server_gone)" in mails[0]["customsubject"]
+    assert not whmcs.calls("UpdateClientProduct")
 
 
 def test_writeback_is_retried_and_refetches_credentials(env: BridgeEnv, whmcs: FakeWhmcs) -> None:
