@@ -38,10 +38,12 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bridge.errors import BridgeError
-from bridge.provisioning.commands import Command
+
+if TYPE_CHECKING:  # annotations only: provisioning imports this module, not the reverse
+    from bridge.provisioning.commands import Command
 
 ADDON_TYPES = ("extra-ip", "ip-class", "backup")
 DEFAULT_LABEL = "{panel}-{service}-g{generation}"

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
+from bridge.catalog import Catalog
 from bridge.otwa import OtwaClient
 from bridge.panels import PanelConfig, load_panels
 
@@ -58,12 +59,10 @@ def _once(what: str, settings: Mapping[str, Any], parse: Callable[[Mapping[str, 
     return value
 
 
-def catalog(settings: Mapping[str, Any]) -> Any:
-    """The products map (bridge.catalog.Catalog) of the settings' TOML, parsed once.
+def catalog(settings: Mapping[str, Any]) -> Catalog:
+    """The products map of the settings' TOML, parsed once.
 
     Raises bridge.catalog.CatalogConfigError when the map is malformed."""
-    from bridge.catalog import Catalog  # bridge.catalog imports provisioning.commands
-
     return _once("catalog", settings, Catalog.from_toml)
 
 

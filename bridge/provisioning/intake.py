@@ -55,7 +55,7 @@ def _insert_operation(
         "key_epoch": 0,
         "params": params,
         "webhook_id": command.webhook_id,
-        "request_id": getattr(command, "request_id", None) or command.webhook_id,
+        "request_id": command.request_id or command.webhook_id,
         "server_id": server_id,
         "result": result,
         "created_at": t,
@@ -260,7 +260,7 @@ def _record_create(db: sqlite_utils.Database, command: Command, settings: Mappin
                 db,
                 op,
                 settings,
-                request_id=getattr(command, "request_id", None),
+                request_id=command.request_id,
                 hold=_hold(settings),
             )
         return op["id"]

@@ -56,7 +56,7 @@ def panels() -> dict[str, PanelConfig]:
 def catalog() -> Catalog:
     """The app's products map (parsed once per process, shared with the jobs)."""
     try:
-        return context.catalog(current_app.config)  # type: ignore[no-any-return]
+        return context.catalog(current_app.config)
     except CatalogConfigError as exc:
         raise _config_error(exc) from None
 
