@@ -16,6 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from bridge import store
+from bridge.errors import error_body
 from bridge.otwa import errors
 from bridge.provisioning import actions, crashpoints, jobs, writeback
 from bridge.provisioning import operations as ops
@@ -274,8 +275,5 @@ def outcome_of(db: sqlite_utils.Database, operation_id: str) -> Outcome:
     """The operation's current state as the hook reply."""
     op = ops.get(db, operation_id)
     if op is None:
-        return Outcome(
-            404,
-            {"ok": False, "error": {"code": "not_found", "message": "No such operation."}},
-        )
+        return Outcome(404, error_body("not_found", "No such operation."))
     return ops.render(op)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify
 
 from bridge import __version__, store
+from bridge.errors import error_body
 from bridge.web import get_db
 
 bp = Blueprint("health", __name__)
@@ -22,7 +23,6 @@ def readyz():  # type: ignore[no-untyped-def]
     db = get_db()
     pending = store.pending_migrations(db)
     if pending:
-        return jsonify(
-            {"ok": False, "error": {"code": "migrations_pending", "message": f"Pending: {pending}"}}
-        ), 503
+        message = f"Pending migrations: {', '.join(pending)}. Run `otwa-bridge migrate`."
+        return jsonify(error_body("migrations_pending", message)), 503
     return jsonify({"ok": True})

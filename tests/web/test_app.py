@@ -26,6 +26,19 @@ def test_readyz_reports_migrated_database(client) -> None:
     assert r.json == {"ok": True}
 
 
+def test_readyz_is_503_in_the_error_shape_while_a_migration_is_pending(
+    client, db_path: Path
+) -> None:
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = 'm002_provisioning'")
+    r = client.get("/readyz")
+    assert r.status_code == 503
+    assert r.json["ok"] is False and r.json["error"]["code"] == "migrations_pending"
+    assert "m002_provisioning" in r.json["error"]["message"]
+
+
 @pytest.mark.parametrize(
     ("method", "path", "status", "code"),
     [("GET", "/nope", 404, "not_found"), ("DELETE", "/healthz", 405, "method_not_allowed")],
