@@ -26,19 +26,25 @@ _PATTERNS = [
     re.compile(r"(?i)(/sso/)[A-Za-z0-9._\-~]+"),
 ]
 _known_secrets: set[str] = set()
+# Longest first, so a secret containing another is masked whole. Rebuilt on registration
+# (rare) rather than sorted on every log line; swapped atomically, so readers need no lock.
+_longest_first: tuple[str, ...] = ()
 _lock = threading.Lock()
 
 
 def register_secret(value: str | None) -> None:
     """Mask this exact value in every future log line (keys, webhook secrets, passwords)."""
+    global _longest_first
     if value and len(value) >= 6:
         with _lock:
-            _known_secrets.add(value)
+            if value not in _known_secrets:
+                _known_secrets.add(value)
+                _longest_first = tuple(sorted(_known_secrets, key=len, reverse=True))
 
 
 def redact(text: str) -> str:
     """Return ``text`` with every known secret and secret-shaped token replaced by ``***``."""
-    for secret in sorted(_known_secrets, key=len, reverse=True):
+    for secret in _longest_first:
         if secret in text:
             text = text.replace(secret, "***")
     for pattern in _PATTERNS:
