@@ -203,7 +203,7 @@ def _transient(ctx: Context, exc: Transient) -> dict[str, Any]:
                 error_status=503,
                 error_message=message,
             )
-            _queue_notice(ctx, "gave_up", message)
+            queue_notice(ctx.settings, db, op, "gave_up", message)
     return op
 
 
@@ -231,17 +231,24 @@ def _refuse(ctx: Context, exc: Refusal) -> dict[str, Any]:
         if op["action"] == "create" and job["kind"] == "run":
             ops.update_service(db, op["panel"], op["service_id"], state="failed")
         if not ctx.inline:
-            _queue_notice(ctx, exc.code, exc.message)
+            queue_notice(ctx.settings, db, op, exc.code, exc.message)
     return op
 
 
-def _queue_notice(ctx: Context, code: str, message: str) -> None:
+def queue_notice(
+    settings: Mapping[str, Any],
+    db: sqlite_utils.Database,
+    op: dict[str, Any],
+    code: str,
+    message: str,
+) -> None:
+    """Queue the admin e-mail for ``op`` failing for good (caller's write transaction)."""
     jobs.enqueue(
-        ctx.db,
-        ctx.op,
+        db,
+        op,
         "notify",
-        max_attempts=ctx.settings["JOB_MAX_ATTEMPTS"],
-        payload=writeback.failure_notice(ctx.op, code, message),
+        max_attempts=settings["JOB_MAX_ATTEMPTS"],
+        payload=writeback.failure_notice(op, code, message),
     )
 
 

@@ -21,7 +21,6 @@ from bridge.otwa import errors
 from bridge.provisioning import crashpoints, jobs, runner
 from bridge.provisioning import operations as ops
 from bridge.provisioning.context import base_client
-from bridge.provisioning.writeback import failure_notice
 
 log = logging.getLogger("bridge.provisioning.worker")
 BUILT = ("running", "stopped")
@@ -121,13 +120,7 @@ def _build_lost(
             error_status=502,
             error_message=message,
         )
-        jobs.enqueue(
-            db,
-            fresh,
-            "notify",
-            max_attempts=settings["JOB_MAX_ATTEMPTS"],
-            payload=failure_notice(fresh, code, message),
-        )
+        runner.queue_notice(settings, db, fresh, code, message)
 
 
 def work_once(settings: Mapping[str, Any], db: sqlite_utils.Database, owner: str) -> bool:
