@@ -57,7 +57,7 @@ def env_name(panel: str, what: str) -> str:
 
 
 def _env_value(
-    panel: str, table: Mapping[str, Any], key: str, default_env: str, env: Mapping[str, str]
+    table: Mapping[str, Any], key: str, default_env: str, env: Mapping[str, str]
 ) -> tuple[str, str | None]:
     name = str(table.get(key + "_env") or default_env)
     value = env.get(name, "").strip()
@@ -71,7 +71,7 @@ def load_panels(toml: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Pa
     adapter, else "generic"), ``secrets_env`` (default ``BRIDGE_<NAME>_HOOK_SECRETS``:
     comma-separated ``whsec_`` secrets, newest first), ``api_url``, ``api_identifier_env``,
     ``api_secret_env``, ``api_access_key_env`` (defaults ``BRIDGE_<NAME>_API_IDENTIFIER``
-    etc.), ``notify_admins``. Other keys (products map) belong to bridge.catalog.
+    etc.), ``notify_admins``, ``welcome_email``. Other keys (products map) belong to bridge.catalog.
     Raises :class:`PanelConfigError` naming the panel and key at fault.
     """
     panels: dict[str, PanelConfig] = {}
@@ -95,7 +95,7 @@ def load_panels(toml: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Pa
             raise PanelConfigError(
                 f"[panels.{name}] adapter = {adapter!r}: use one of {', '.join(ADAPTER_NAMES)}"
             )
-        secrets_env, raw = _env_value(name, table, "secrets", env_name(name, "HOOK_SECRETS"), env)
+        secrets_env, raw = _env_value(table, "secrets", env_name(name, "HOOK_SECRETS"), env)
         secrets = [s.strip() for s in (raw or "").split(",") if s.strip()]
         for index, secret in enumerate(secrets):
             register_secret(secret)
@@ -105,7 +105,7 @@ def load_panels(toml: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Pa
                 raise PanelConfigError(f"{secrets_env} entry {index + 1}: {exc}") from None
         creds = {}
         for what in ("api_identifier", "api_secret", "api_access_key"):
-            _, value = _env_value(name, table, what, env_name(name, what.upper()), env)
+            _, value = _env_value(table, what, env_name(name, what.upper()), env)
             register_secret(value)
             creds[what] = value
         panels[name] = PanelConfig(
