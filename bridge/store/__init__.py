@@ -4,11 +4,20 @@ Rules (docs/architecture.md): WAL, ``busy_timeout``, ``synchronous=FULL`` (money
 orders live here), foreign keys on, and every write transaction opened with
 ``BEGIN IMMEDIATE`` through :func:`write` so two writers never deadlock on a lock
 upgrade. Never hold a transaction across an HTTP call: open, write, commit, then talk.
+
+``write(db, durable=False)`` commits without an fsync (``synchronous=NORMAL`` for that one
+transaction): it survives a process crash (WAL), and only a power cut can lose it — and
+then only together with every later non-durable commit, since the next durable commit
+syncs the whole WAL before it. Use it only where a lost commit is redone idempotently, and
+say why at the call site. :func:`thread_db` gives each thread of a process one reused
+connection (hooks, inline attempts) instead of one per request.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -37,30 +46,75 @@ def connect(path: str | Path, *, migrate: bool = False) -> sqlite_utils.Database
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     db = sqlite_utils.Database(conn)
+    if str(path) != ":memory:":
+        setattr(db, _PATH, str(Path(path).resolve()))
     if migrate:
         apply_migrations(db)
     return db
 
 
 @contextmanager
-def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+def write(db: sqlite_utils.Database, *, durable: bool = True) -> Iterator[sqlite_utils.Database]:
     """One write transaction, ``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back on any error.
 
-    Nested use joins the outer transaction through a savepoint (sqlite-utils ``atomic``).
+    ``durable=False``: the commit skips the fsync (see the module docstring for when that
+    is allowed). Nested use joins the outer transaction through a savepoint (sqlite-utils
+    ``atomic``) and with it the outer transaction's durability; a durable write inside a
+    non-durable one is a bug and raises ``RuntimeError``.
     """
     if db.conn.in_transaction:
+        if durable and getattr(db, _NON_DURABLE, False):
+            raise RuntimeError("a durable write cannot join a non-durable transaction")
         with db.atomic():
             yield db
         return
-    _begin_immediate(db.conn)
+    if not durable:
+        # The safety level cannot change inside a transaction: set it before BEGIN.
+        db.conn.execute("PRAGMA synchronous = NORMAL")
+        setattr(db, _NON_DURABLE, True)
+    lock = _writer_lock(db)
     try:
-        yield db
-    except BaseException:
-        if db.conn.in_transaction:
-            db.conn.execute("ROLLBACK")
-        raise
-    else:
-        db.conn.execute("COMMIT")
+        if not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000 * 2):
+            raise sqlite3.OperationalError("database is locked (by another thread)")
+        try:
+            _begin_immediate(db.conn)
+            try:
+                yield db
+            except BaseException:
+                if db.conn.in_transaction:
+                    db.conn.execute("ROLLBACK")
+                raise
+            else:
+                db.conn.execute("COMMIT")
+        finally:
+            lock.release()
+    finally:
+        if not durable:
+            setattr(db, _NON_DURABLE, False)
+            db.conn.execute("PRAGMA synchronous = FULL")
+
+
+_NON_DURABLE = "_bridge_non_durable"
+_PATH = "_bridge_path"
+_writer_locks: dict[str, threading.RLock] = {}
+_writer_locks_pid = 0
+_writer_locks_guard = threading.Lock()
+
+
+def _writer_lock(db: sqlite_utils.Database) -> threading.RLock:
+    """The process's lock for writing ``db``'s file. Threads of one process queue here, in
+    order, instead of in SQLite's busy handler, whose sleeps grow to tens of milliseconds
+    under contention; other processes still meet at SQLite's lock."""
+    global _writer_locks_pid
+    key = getattr(db, _PATH, None) or f"conn:{id(db.conn)}"
+    with _writer_locks_guard:
+        if _writer_locks_pid != os.getpid():  # a lock held at fork time stays held: drop all
+            _writer_locks.clear()
+            _writer_locks_pid = os.getpid()
+        lock = _writer_locks.get(key)
+        if lock is None:
+            lock = _writer_locks[key] = threading.RLock()
+        return lock
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:
@@ -74,6 +128,33 @@ def _begin_immediate(conn: sqlite3.Connection) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
             time.sleep(0.01)
+
+
+_local = threading.local()
+THREAD_DB_PATHS = 4  # databases one thread keeps open at once (tests switch often)
+
+
+def thread_db(path: str | Path) -> sqlite_utils.Database:
+    """This thread's connection to ``path``, opened on first use and then reused.
+
+    Per process (a connection is never used across ``fork``) and per thread (sqlite3
+    connections are not shared between threads here). The caller must not close it; a
+    thread keeps at most ``THREAD_DB_PATHS`` databases open, the oldest closed first.
+    """
+    cache: dict[str, sqlite_utils.Database] | None = getattr(_local, "dbs", None)
+    if cache is None or getattr(_local, "pid", None) != os.getpid():
+        cache = _local.dbs = {}
+        _local.pid = os.getpid()
+    key = str(path)
+    db = cache.pop(key, None)
+    if db is not None and db.conn.in_transaction:  # left open by an aborted request
+        db.conn.execute("ROLLBACK")
+    if db is None:
+        db = connect(path)
+        while len(cache) >= THREAD_DB_PATHS:
+            cache.pop(next(iter(cache))).close()
+    cache[key] = db  # most recently used last
+    return db
 
 
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
