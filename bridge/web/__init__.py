@@ -9,16 +9,18 @@ from bridge import store
 
 
 def get_db() -> sqlite_utils.Database:
-    """The request's database connection, opened on first use and closed at teardown."""
+    """The request's database connection: this thread's (``store.thread_db``), reused from
+    request to request; never close it."""
     if "db" not in g:
-        g.db = store.connect(current_app.config["DATABASE"])
+        g.db = store.thread_db(current_app.config["DATABASE"])
     return g.db
 
 
 def _close_db(_exc: BaseException | None = None) -> None:
+    # The connection outlives the request; only a transaction must not.
     db = g.pop("db", None)
-    if db is not None:
-        db.close()
+    if db is not None and db.conn.in_transaction:
+        db.conn.execute("ROLLBACK")
 
 
 def init_app(app: Flask) -> None:
