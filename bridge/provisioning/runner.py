@@ -35,6 +35,10 @@ EXPECTS = {
     "destroy": (ops.SCHEDULED,),
 }
 
+# Keyed actions: a redo after a lost result commit sends the same Idempotency-Key, and
+# Otwa answers with the first result (the key's window start is committed durably first).
+_KEYED_ACTIONS = ("create", "reinstall")
+
 
 def _handler(job: dict[str, Any], op: dict[str, Any]) -> Any:
     kind = job["kind"]
@@ -103,7 +107,10 @@ def execute(
 
 def _apply(ctx: Context, done: Done) -> tuple[dict[str, Any], dict[str, Any] | None]:
     db, op, job = ctx.db, ctx.op, ctx.job
-    with store.write(db):
+    # Lost on a power cut, a keyed action's result is redone under the same key (Otwa
+    # replays it) and a read is simply asked again; everything else commits durably.
+    redo_safe = job["kind"] == "read" or (job["kind"] == "run" and op["action"] in _KEYED_ACTIONS)
+    with store.write(db, durable=not redo_safe):
         if not jobs.still_ours(db, job):
             log.warning("lease lost; result not recorded", extra={"job_id": job["id"]})
             return op, None
@@ -145,7 +152,9 @@ def _is_read(ctx: Context) -> bool:
 def _transient(ctx: Context, exc: Transient) -> dict[str, Any]:
     db, op, job = ctx.db, ctx.op, ctx.job
     settings = ctx.settings
-    with store.write(db):
+    # A lost failed-attempt record leaves the job leased until its lease passes, and it is
+    # tried again then: not worth an fsync.
+    with store.write(db, durable=False):
         if _is_read(ctx):
             if jobs.finish(db, job):
                 ops.transition(
@@ -252,30 +261,67 @@ def queue_notice(
     )
 
 
-def run_inline(settings: Mapping[str, Any], operation_id: str) -> Outcome:
-    """Try the operation's Otwa call now, within ``INLINE_DEADLINE``; see the package doc."""
-    deadline = settings["INLINE_DEADLINE"]
-    db = store.connect(settings["DATABASE"])
-    try:
+_CLAIM_HERE: Any = object()
+
+
+def _lease_seconds(settings: Mapping[str, Any]) -> float:
+    # Room for a catalog lookup plus the call itself; a killed hook process hands the job
+    # to the worker once this passes.
+    return 2 * settings["INLINE_DEADLINE"] + 2.0
+
+
+def claim_inline(
+    db: sqlite_utils.Database, settings: Mapping[str, Any], operation_id: str
+) -> dict[str, Any] | None:
+    """Lease the operation's ``run``/``read`` job for the hook's inline attempt, inside the
+    caller's write transaction; returns the leased job, or None when it is not ours to try.
+
+    The hook calls this in its record transaction, so one durable commit covers the
+    operation, its job, the lease and, for keyed actions, the replay-window start
+    (``first_sent_at``, set before the request may leave; setting it early only makes a
+    retry past Otwa's window look for the server by label first). A job the hook cannot
+    take (an older ``run`` job of the service first, or a worker's lease) loses its
+    ``INLINE_HOLD_SECONDS`` hold: nobody is trying it inline.
+    """
+    job = jobs.open_job(db, operation_id, ("run", "read"))
+    if job is None:
+        return None
+    claimed = jobs.claim(db, jobs.owner_id("inline"), _lease_seconds(settings), job_id=job["id"])
+    if claimed is None:
+        if not job["attempts"]:
+            db.execute(
+                "UPDATE jobs SET run_after = min(run_after, ?) WHERE id = ? AND state = 'ready'",
+                [ops.now(), job["id"]],
+            )
+        return None
+    db.execute(
+        "UPDATE operations SET inline_tried = 1, first_sent_at = CASE"
+        " WHEN idempotency_key IS NOT NULL AND action IN ('create', 'reinstall')"
+        " THEN coalesce(first_sent_at, ?) ELSE first_sent_at END WHERE id = ?",
+        [ops.now(), operation_id],
+    )
+    return claimed
+
+
+def run_inline(
+    settings: Mapping[str, Any], operation_id: str, claimed: Any = _CLAIM_HERE
+) -> Outcome:
+    """Try the operation's Otwa call now, within ``INLINE_DEADLINE``; see the package doc.
+
+    ``claimed``: what :func:`claim_inline` returned in the caller's (committed) record
+    transaction; omitted, the claim is made here in its own transaction. Uses this
+    thread's connection (``store.thread_db``).
+    """
+    db = store.thread_db(settings["DATABASE"])
+    if claimed is _CLAIM_HERE:
         with store.write(db):
-            job = jobs.open_job(db, operation_id, ("run", "read"))
-            claimed = None
-            if job is not None:
-                # Room for a catalog lookup plus the call itself; a killed hook process
-                # hands the job to the worker once this passes.
-                claimed = jobs.claim(
-                    db, jobs.owner_id("inline"), 2 * deadline + 2.0, job_id=job["id"]
-                )
-            if claimed is not None:
-                db.execute("UPDATE operations SET inline_tried = 1 WHERE id = ?", [operation_id])
-        if claimed is None:
-            return outcome_of(db, operation_id)
-        op, reply = execute(settings, db, claimed, inline=True, deadline=deadline)
-        if op is None:
-            return outcome_of(db, operation_id)
-        return ops.render(op, reply)
-    finally:
-        db.close()
+            claimed = claim_inline(db, settings, operation_id)
+    if claimed is None:
+        return outcome_of(db, operation_id)
+    op, reply = execute(settings, db, claimed, inline=True, deadline=settings["INLINE_DEADLINE"])
+    if op is None:
+        return outcome_of(db, operation_id)
+    return ops.render(op, reply)
 
 
 def outcome_of(db: sqlite_utils.Database, operation_id: str) -> Outcome:

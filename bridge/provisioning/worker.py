@@ -125,7 +125,8 @@ def _build_lost(
 
 def work_once(settings: Mapping[str, Any], db: sqlite_utils.Database, owner: str) -> bool:
     """Run at most one due job and at most one batch poll; True when anything happened."""
-    with store.write(db):
+    # Taking a lease needs no fsync: lost on a power cut, the job is simply claimed again.
+    with store.write(db, durable=False):
         job = jobs.claim(db, owner, settings["JOB_LEASE_SECONDS"])
     if job is not None:
         runner.execute(settings, db, job)

@@ -5,8 +5,10 @@ unknown panel (404) -> body size (413, before reading it all) -> Standard Webhoo
 signature on the raw bytes (401) -> replay of a known ``webhook-id`` (the first reply,
 verbatim, ``Webhook-Replayed: true``) -> JSON (400) -> action (400) -> schema (400) ->
 products map (422). Then ONE write transaction inserts the ``webhook_events`` row and
-records the operation (``bridge.provisioning.record``); after commit the inline attempt
-runs (no transaction held across Otwa calls) and its reply is stored on the row.
+records the operation (``bridge.provisioning.record``) and leases its job for the inline
+attempt: the one durable commit before the reply. After commit the inline attempt runs (no
+transaction held across Otwa calls) and its reply is stored on the row (no fsync: a lost
+reply is re-derived from the operation).
 """
 
 from __future__ import annotations
@@ -230,6 +232,8 @@ def intake(panel: str) -> Response:
                     "operation_id": operation_id,
                 }
             )
+            # The inline attempt's lease in the same durable commit: one fsync per hook.
+            claimed = provisioning.claim_inline(db, settings, operation_id)
     if row is not None:
         return _replay(db, panel, row, digest)
     log.info(
@@ -243,14 +247,16 @@ def intake(panel: str) -> Response:
     )
 
     try:
-        outcome = provisioning.run_inline(settings, operation_id)
+        outcome = provisioning.run_inline(settings, operation_id, claimed)
     except Exception:
         # The operation is recorded; the worker carries it on. Reply with its state.
         log.exception("inline attempt failed", extra={**logx, "operation_id": operation_id})
         outcome = provisioning.outcome_of(db, operation_id)
     reply = _encode(outcome)
     kept = _kept_for_replay(command.action, outcome)
-    with store.write(db):
+    # No fsync for the stored reply: if a power cut loses it, a replay of this webhook-id
+    # is answered from the operation's state (outcome_of), as for a crash before this.
+    with store.write(db, durable=False):
         db.execute(
             "UPDATE webhook_events SET status = ?, reply = ?, replied_at = ? "
             "WHERE panel = ? AND webhook_id = ?",
