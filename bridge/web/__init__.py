@@ -6,6 +6,7 @@ import sqlite_utils
 from flask import Flask, current_app, g
 
 from bridge import store
+from bridge.panels import schemas
 
 
 def get_db() -> sqlite_utils.Database:
@@ -29,6 +30,7 @@ def init_app(app: Flask) -> None:
 
     db = store.connect(app.config["DATABASE"], migrate=True)
     db.close()
+    schemas.preload()
     app.teardown_appcontext(_close_db)
     app.register_blueprint(health.bp)
     app.register_blueprint(hooks.bp)
