@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import os
 import time
 import uuid
 from collections.abc import Mapping
@@ -47,6 +48,18 @@ DEFAULT_BASE_URL = "http://127.0.0.1:8780/api/v1"
 POWER_ACTIONS = ("start", "stop", "reboot")
 USER_AGENT = "otwa-bridge"
 _UNSET: Any = object()
+
+
+def _session(base_url: str) -> requests.Session:
+    """A session that reads the environment's proxy and CA settings once, here, instead of
+    on every request (requests' ``trust_env`` scans all of ``os.environ`` per call)."""
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    return session
 
 
 def new_request_id() -> str:
@@ -91,7 +104,7 @@ class OtwaClient:
         self.budget = budget
         self.priority: Priority = priority
         self.request_id = request_id
-        self.session = session if session is not None else requests.Session()
+        self.session = session if session is not None else _session(self.base_url)
         self.budget_wait = budget_wait
         self.backoff: Backoff = backoff or exponential_backoff()
         self.sleep = sleep or default_sleep

@@ -220,17 +220,20 @@ def intake(panel: str) -> Response:
         row = _find(db, panel, webhook_id)
         if row is None:
             operation_id = provisioning.record(db, command, settings)
-            db["webhook_events"].insert(
-                {
-                    "panel": panel,
-                    "webhook_id": webhook_id,
-                    "received_at": time.time(),
-                    "action": command.action,
-                    "service_id": command.service_id,
-                    "body_sha256": digest,
-                    "request_id": g.request_id,
-                    "operation_id": operation_id,
-                }
+            # Plain SQL: sqlite-utils' insert() looks the table up in sqlite_master first.
+            db.execute(
+                "INSERT INTO webhook_events (panel, webhook_id, received_at, action, service_id,"
+                " body_sha256, request_id, operation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    panel,
+                    webhook_id,
+                    time.time(),
+                    command.action,
+                    command.service_id,
+                    digest,
+                    g.request_id,
+                    operation_id,
+                ],
             )
             # The inline attempt's lease in the same durable commit: one fsync per hook.
             claimed = provisioning.claim_inline(db, settings, operation_id)
