@@ -14,6 +14,7 @@ import re
 import sys
 import threading
 import time
+from collections import OrderedDict
 from typing import Any
 
 _PATTERNS = [
@@ -25,21 +26,47 @@ _PATTERNS = [
     ),
     re.compile(r"(?i)(/sso/)[A-Za-z0-9._\-~]+"),
 ]
-_known_secrets: set[str] = set()
+_known_secrets: set[str] = set()  # keys and hook secrets: for the life of the process
+# Passwords and SSO links pass through once (fetched, written back, forgotten): remember them
+# for a while, bounded, so a long-running worker neither grows without end nor scans every
+# password it ever saw on each log line.
+TRANSIENT_TTL = 3600.0
+TRANSIENT_MAX = 4096
+_transient: OrderedDict[str, float] = OrderedDict()  # value -> expiry (monotonic), oldest first
 # Longest first, so a secret containing another is masked whole. Rebuilt on registration
-# (rare) rather than sorted on every log line; swapped atomically, so readers need no lock.
+# rather than sorted on every log line; swapped atomically, so readers need no lock.
 _longest_first: tuple[str, ...] = ()
 _lock = threading.Lock()
 
 
-def register_secret(value: str | None) -> None:
-    """Mask this exact value in every future log line (keys, webhook secrets, passwords)."""
+def register_secret(value: str | None, *, transient: bool = False) -> None:
+    """Mask this exact value in future log lines.
+
+    Long-lived secrets (API keys, webhook secrets) are masked for the life of the process;
+    ``transient`` ones (server passwords, SSO links) for ``TRANSIENT_TTL`` seconds, at most
+    ``TRANSIENT_MAX`` of them (oldest dropped first). Shape-based patterns still apply after.
+    """
     global _longest_first
-    if value and len(value) >= 6:
-        with _lock:
-            if value not in _known_secrets:
-                _known_secrets.add(value)
-                _longest_first = tuple(sorted(_known_secrets, key=len, reverse=True))
+    if not value or len(value) < 6:
+        return
+    with _lock:
+        now = time.monotonic()
+        if transient:
+            if value in _known_secrets:
+                return
+            _transient[value] = now + TRANSIENT_TTL
+            _transient.move_to_end(value)
+        elif value in _known_secrets:
+            return
+        else:
+            _known_secrets.add(value)
+            _transient.pop(value, None)
+        while _transient and (
+            len(_transient) > TRANSIENT_MAX or next(iter(_transient.values())) <= now
+        ):
+            _transient.popitem(last=False)
+        everything = _known_secrets | _transient.keys()
+        _longest_first = tuple(sorted(everything, key=len, reverse=True))
 
 
 def redact(text: str) -> str:

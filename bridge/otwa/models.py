@@ -314,7 +314,7 @@ class Credentials:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Credentials:
         password = str(d.get("password") or "")
-        register_secret(password)
+        register_secret(password, transient=True)
         return cls(
             username=_str(d.get("username")),
             password=password,
@@ -433,7 +433,7 @@ class SsoLink:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> SsoLink:
         url = str(d.get("url") or "")
-        register_secret(url)
+        register_secret(url, transient=True)
         return cls(url=url, expires_in=_int(d.get("expiresIn")), raw=d)
 
 

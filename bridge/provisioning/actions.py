@@ -334,7 +334,8 @@ def reinstall(ctx: Context) -> Done:
 def reset_password(ctx: Context) -> Done:
     """Rotate the password; the write-back job re-fetches and writes it (never stored)."""
     server_id = _require_server(ctx)
-    register_secret(ctx.client().reset_password(server_id).password)  # dropped, never stored
+    new = ctx.client().reset_password(server_id)
+    register_secret(new.password, transient=True)  # dropped here: write-back re-fetches it
     return Done(ops.WRITEBACK, result={"server_id": server_id}, server_id=server_id)
 
 

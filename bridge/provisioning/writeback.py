@@ -79,7 +79,7 @@ def writeback(ctx: Context) -> Done:
             reason="write-back skipped (no panel API)",
         )
     creds = ctx.client().credentials(op["server_id"])
-    register_secret(creds.password)
+    register_secret(creds.password, transient=True)
     fields: dict[str, Any] = {
         "serviceid": op["service_id"],
         "serviceusername": creds.username or "",
