@@ -318,10 +318,27 @@ def run_inline(
             claimed = claim_inline(db, settings, operation_id)
     if claimed is None:
         return outcome_of(db, operation_id)
-    op, reply = execute(settings, db, claimed, inline=True, deadline=settings["INLINE_DEADLINE"])
+    try:
+        op, reply = execute(
+            settings, db, claimed, inline=True, deadline=settings["INLINE_DEADLINE"]
+        )
+    except Exception:
+        _release_quietly(db, claimed)
+        raise
     if op is None:
         return outcome_of(db, operation_id)
     return ops.render(op, reply)
+
+
+def _release_quietly(db: sqlite_utils.Database, job: dict[str, Any]) -> None:
+    """Hand a job whose inline attempt broke (a database error, a bug) to the worker now,
+    not when the inline lease runs out. No fsync: if the release is lost, the lease
+    simply runs out as before; the redo is idempotent like any retry."""
+    try:
+        with store.write(db, durable=False):
+            jobs.release(db, job)
+    except Exception:  # noqa: BLE001 - the lease expiring is the fallback
+        log.exception("could not release the inline lease", extra={"job_id": job["id"]})
 
 
 def outcome_of(db: sqlite_utils.Database, operation_id: str) -> Outcome:

@@ -3,6 +3,7 @@ a job that nobody is trying inline."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bridge import store
-from bridge.provisioning import claim_inline
+from bridge.provisioning import claim_inline, run_inline, runner
 from tests.support.fake_whmcs import FakeWhmcs
 from tests.support.processes import Sandbox
 from tests.support.stack import BridgeEnv
@@ -89,3 +90,24 @@ def test_a_job_the_hook_cannot_take_loses_its_hold(
         db.close()
     (job,) = env.jobs(rename)
     assert job["state"] == "ready" and job["run_after"] <= time.time()
+
+
+def test_a_broken_inline_attempt_hands_the_job_to_the_worker_at_once(
+    tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = BridgeEnv(tmp_path, sandbox, whmcs, {"INLINE_HOLD_SECONDS": 30.0})
+
+    def broken(*_: object) -> None:  # recording the result fails after Otwa accepted
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(runner, "_apply", broken)
+    op_id = env.record(env.command("create", "k1"))
+    with pytest.raises(sqlite3.OperationalError):
+        run_inline(env.settings, op_id)
+    (job,) = env.jobs(op_id)
+    assert job["state"] == "ready" and job["lease_owner"] is None
+    assert job["run_after"] <= time.time()  # not after the lease (5 s) or the hold (30 s)
+    monkeypatch.undo()
+    env.drain()
+    assert env.op(op_id)["state"] == "done"
+    assert len(env.servers(label_prefix=env.op(op_id)["result"]["label"])) == 1  # same key
