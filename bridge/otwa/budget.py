@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bridge.otwa.errors import BudgetExhausted
+from bridge.sqlite_lock import begin_immediate
 
 Priority = Literal["interactive", "background"]
 PRIORITIES = ("interactive", "background")
@@ -118,15 +119,7 @@ class Budget:
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
             conn = self._connection()
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    conn.execute("BEGIN IMMEDIATE")
-                    break
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.002)
+            begin_immediate(conn, timeout=20.0, busy_timeout_ms=10000)
             try:
                 yield conn
             except BaseException:

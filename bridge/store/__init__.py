@@ -18,13 +18,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
+from bridge.sqlite_lock import begin_immediate
 from bridge.store.migrations import migrations
 
 BUSY_TIMEOUT_MS = 5000
@@ -118,24 +118,7 @@ def _writer_lock(db: sqlite_utils.Database) -> threading.RLock:
 
 
 def _begin_immediate(conn: sqlite3.Connection) -> None:
-    # Another process holds the write lock: poll in short steps rather than through SQLite's
-    # busy handler, whose sleeps grow to 100 ms while the lock is usually free within a few
-    # (and this process's other writers queue behind us meanwhile).
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000 * 2
-    pause = 0.0005
-    conn.execute("PRAGMA busy_timeout = 0")
-    try:
-        while True:
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    raise
-                time.sleep(pause)
-                pause = min(pause * 2, 0.004)
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    begin_immediate(conn, timeout=BUSY_TIMEOUT_MS / 1000 * 2, busy_timeout_ms=BUSY_TIMEOUT_MS)
 
 
 _local = threading.local()
