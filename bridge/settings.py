@@ -63,6 +63,12 @@ SETTINGS: tuple[Setting, ...] = (
     # -- hook intake (bridge.web.hooks; docs/hooks.md) --
     Setting("HOOK_MAX_BYTES", 65536, "Largest hook body accepted (bytes); larger is 413.", int),
     Setting("HOOK_TOLERANCE", 300, "Allowed webhook-timestamp skew, both directions, s.", int),
+    Setting(
+        "HOOK_DEDUPE_SECONDS",
+        30 * 86400,
+        "How long a webhook-id is remembered (replays answered, never redone), s.",
+        int,
+    ),
     # -- provisioning (bridge.provisioning; docs/provisioning.md) --
     Setting(
         "INLINE_DEADLINE", 2.0, "Seconds a hook waits for its Otwa call before queueing.", float

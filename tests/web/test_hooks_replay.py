@@ -86,3 +86,33 @@ def test_same_webhook_id_on_another_panel_is_a_different_event(app, db_path: Pat
     r = k.post(app.test_client(), body, "generic", msg_id="msg_x", secret=k.GENERIC_SECRET)
     # Not replayed: it went through the checks and the generic map refuses product 404.
     assert (r.status_code, r.json["error"]["code"]) == (422, "unknown_product")
+
+
+def test_webhook_ids_are_remembered_for_the_dedupe_window_then_pruned(
+    app, db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.web import hooks
+
+    body = {"action": "status", "service": {"id": "1042"}, "client": {"id": "7"}}
+    keep = app.config["HOOK_DEDUPE_SECONDS"]
+    assert keep >= 7 * 86400
+    _store_reply(db_path, body, "msg_old", 200, b'{"ok":true}')
+    _store_reply(db_path, body, "msg_recent", 200, b'{"ok":true}')
+    db = store.connect(db_path)
+    with store.write(db):
+        db.execute(
+            "UPDATE webhook_events SET received_at = ? WHERE webhook_id = 'msg_old'",
+            [time.time() - keep - 60],
+        )
+        db.execute(
+            "UPDATE webhook_events SET received_at = ? WHERE webhook_id = 'msg_recent'",
+            [time.time() - 7 * 86400],
+        )
+    monkeypatch.setattr(hooks, "_pruned_at", 0.0)
+    # Any request to the hook endpoint (here an unsigned one) prunes after its reply.
+    r = app.test_client().post("/v1/hooks/whmcs", data=b"{}")
+    assert r.status_code == 401
+    r.close()
+    left = [row[0] for row in db.execute("SELECT webhook_id FROM webhook_events")]
+    assert left == ["msg_recent"]
+    db.close()
