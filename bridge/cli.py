@@ -252,17 +252,25 @@ def check_config() -> None:
 
 @main.command()
 @click.option("--until-idle", is_flag=True, help="Exit once nothing is queued or building.")
-def worker(until_idle: bool) -> None:
+@click.option(
+    "--threads",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Jobs run at once in this process (write-backs and retries in parallel).",
+)
+def worker(until_idle: bool, threads: int) -> None:
     """Run the provisioning worker: queued jobs, batch build polls, write-back, retries.
 
-    Run as many as you like (separate processes); leases keep them off each other's jobs.
+    Run as many as you like (separate processes, or --threads); leases keep them off each
+    other's jobs and the shared budget paces their Otwa calls.
     """
     from bridge.logs import configure_logging
     from bridge.provisioning import worker as provisioning_worker
 
     values = settings.load()
     configure_logging(values["LOG_LEVEL"])
-    provisioning_worker.run(values, until_idle=until_idle)
+    provisioning_worker.run(values, until_idle=until_idle, threads=threads)
 
 
 @main.group()

@@ -139,16 +139,36 @@ def run(
     *,
     stop: threading.Event | None = None,
     until_idle: bool = False,
+    threads: int = 1,
 ) -> None:
-    """The worker loop. SIGTERM/SIGINT finish the current job, then exit.
+    """The worker. SIGTERM/SIGINT let each thread finish its current job, then exit.
 
-    ``until_idle``: exit once no job is due and no operation is open (tests, scripts).
+    ``threads``: job loops in this process, each with its own connection and lease owner,
+    exactly like separate worker processes (leases keep them apart; the shared budget paces
+    their Otwa calls). ``until_idle``: exit once no job is due and no operation is open.
     """
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    db = store.connect(settings["DATABASE"], migrate=True)
+    store.connect(settings["DATABASE"], migrate=True).close()
+    loops = [
+        threading.Thread(target=_loop, args=(settings, stop, until_idle), name=f"worker-{n}")
+        for n in range(1, max(1, threads))
+    ]
+    for loop in loops:
+        loop.start()
+    try:
+        _loop(settings, stop, until_idle)
+    finally:
+        if not until_idle:
+            stop.set()
+        for loop in loops:
+            loop.join()
+
+
+def _loop(settings: Mapping[str, Any], stop: threading.Event, until_idle: bool) -> None:
+    db = store.connect(settings["DATABASE"])
     owner = jobs.owner_id()
     idle = settings["WORKER_IDLE_SECONDS"]
     log.info("worker started", extra={"owner": owner})

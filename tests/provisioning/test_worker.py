@@ -207,3 +207,28 @@ def test_ops_cancel_stops_a_queued_operation(env: BridgeEnv) -> None:
     assert env.servers() == []
     refused = _ops_cli(env, "cancel", op_id)
     assert refused.returncode == 1 and "cancelled" in refused.stderr
+
+
+def test_one_worker_process_runs_jobs_on_several_threads(env: BridgeEnv, whmcs: FakeWhmcs) -> None:
+    from tests.support.processes import Process, bridge_cmd
+
+    ops = [env.record(env.command("create", f"t{n}")) for n in range(8)]
+    proc = Process(
+        bridge_cmd("worker", "--threads", "3"), env.tmp / "threads.log", env=env.env()
+    ).start()
+    try:
+        for op_id in ops:
+            env.wait_state(op_id, "done")
+    finally:
+        proc.stop()
+    for n in range(8):
+        assert len(env.servers(f"whmcs-t{n}-")) == 1
+    assert len(whmcs.calls("UpdateClientProduct")) == 8
+    log = proc.log()
+    owners = {
+        json.loads(line)["owner"]
+        for line in log.splitlines()
+        if line.startswith("{") and json.loads(line).get("msg") == "worker started"
+    }
+    assert len(owners) == 3, log
+    assert log.count('"worker stopped"') == 3  # SIGTERM reached every thread's loop
