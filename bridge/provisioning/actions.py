@@ -126,16 +126,24 @@ def mark_sent(ctx: Context, *, restart: bool = False) -> None:
 
 
 def find_by_label(ctx: Context, label: str) -> Any | None:
-    """The live (not terminated) server carrying ``label`` (or a rename of it), or None."""
+    """The live (not terminated) server carrying ``label`` (or a rename of it), or None.
+
+    Raises :class:`Refusal` ``adoption_ambiguous`` when more than one does.
+    """
     matches = [
         s
         for s in ctx.client().list_servers()
         if keys.label_matches(s.label, label) and s.status != "terminated"
     ]
     if len(matches) > 1:
-        log.warning(
-            "several servers carry one label; adopting the first",
-            extra={"label": label, "servers": [s.id for s in matches]},
+        # Adopting either could hand a customer someone else's server: park it for a human.
+        ids = ", ".join(s.id for s in matches)
+        raise Refusal(
+            "adoption_ambiguous",
+            f"{len(matches)} Otwa servers carry the label {label} ({ids}). Keep the one that "
+            "belongs to this service, terminate or rename the others, then run "
+            "`otwa-bridge ops retry` on this operation.",
+            409,
         )
     return matches[0] if matches else None
 

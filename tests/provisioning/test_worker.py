@@ -167,6 +167,39 @@ def test_past_the_replay_window_an_unfinished_create_adopts_its_server(
     assert len(env.servers("whmcs-r1-")) == 1
 
 
+def test_past_the_replay_window_two_servers_with_its_label_wait_for_a_human(
+    tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
+) -> None:
+    env = BridgeEnv(tmp_path, sandbox, whmcs, {"OTWA_REPLAY_WINDOW": 0.3})
+    sandbox.faults(1.0, ["lost-response"], methods=["POST"], paths=["/servers"], limit=1)
+    op_id, out = env.submit(env.command("create", "r3"))
+    assert out.status == 202
+    sandbox.clear_faults()
+    (first,) = env.servers("whmcs-r3-")
+    # Someone ordered a second server under the same label by hand.
+    twin = requests.post(
+        f"{sandbox.api}/servers",
+        headers={"Authorization": "Bearer otwa_sandbox_default"},
+        json={
+            "productId": first["productId"],
+            "os": "ubuntu-24.04",
+            "osTemplate": "ubuntu-24.04",
+            "label": first["label"],
+        },
+        timeout=10,
+    )
+    assert twin.status_code == 201
+    sandbox.advance(25 * 3600)
+    time.sleep(0.4)
+    env.drain()
+    op = env.op(op_id)
+    assert (op["state"], op["error_code"]) == ("failed", "adoption_ambiguous"), op
+    assert first["id"] in op["error_message"] and twin.json()["id"] in op["error_message"]
+    assert len(env.servers("whmcs-r3-")) == 2  # nothing ordered, nothing adopted
+    assert env.service("r3")["server_id"] is None
+    assert whmcs.calls("SendAdminEmail"), "admins are told"
+
+
 def test_past_the_replay_window_with_nothing_to_adopt_it_orders(
     tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
 ) -> None:
