@@ -55,6 +55,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OTWA_RATE_LIMIT", 90, "Otwa requests per window shared by all processes.", int),
     Setting("OTWA_RATE_WINDOW", 60.0, "Length in seconds of the Otwa rate-limit window.", float),
     Setting(
+        "OTWA_RATE_RESERVE",
+        None,
+        "Budget slots only interactive calls (SSO, status) may take; default 10 % of the limit.",
+        int,
+    ),
+    Setting(
         "OTWA_BUDGET_PATH",
         "var/otwa-budget.sqlite",
         "SQLite file of the rate-limit budget shared by every process on the machine.",

@@ -132,6 +132,7 @@ class OtwaClient:
                 path=settings["OTWA_BUDGET_PATH"],
                 limit=int(settings.get("OTWA_RATE_LIMIT") or 90),
                 window=float(settings.get("OTWA_RATE_WINDOW") or 60.0),
+                reserve=settings.get("OTWA_RATE_RESERVE"),
             )
         options.update(overrides)
         return cls(str(key or ""), **options)

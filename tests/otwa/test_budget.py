@@ -139,3 +139,14 @@ def test_rejects_bad_arguments(tmp_path: Path) -> None:
         Budget(tmp_path / "x.sqlite", limit=0)
     with pytest.raises(ValueError):
         Budget(tmp_path / "x.sqlite").acquire(KEY, priority="urgent")  # type: ignore[arg-type]
+
+
+def test_reserve_comes_from_settings(tmp_path) -> None:
+    from bridge import settings
+    from bridge.otwa import OtwaClient
+
+    base = {"OTWA_BUDGET_PATH": str(tmp_path / "b.sqlite"), "OTWA_RATE_LIMIT": 90}
+    default = OtwaClient.from_settings(settings.load(base, env={}))
+    assert default.budget is not None and default.budget.reserve == 9
+    none = OtwaClient.from_settings(settings.load({**base}, env={"BRIDGE_OTWA_RATE_RESERVE": "0"}))
+    assert none.budget is not None and none.budget.reserve == 0
