@@ -258,7 +258,7 @@ _POWER = {
 
 
 def _power(server_id: str, action: Any) -> Any:
-    if action not in _POWER:
+    if not isinstance(action, str) or action not in _POWER:  # {} or [] would not hash
         raise ApiError(400, "action must be one of start, stop, reboot")
     allowed, target, word = _POWER[action]
     with state().lock:
