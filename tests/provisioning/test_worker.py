@@ -150,14 +150,23 @@ def test_a_refused_writeback_fails_visibly_and_notifies(env: BridgeEnv, whmcs: F
     assert env.op(op_id)["state"] == "done"
 
 
+def _unfinished_create(
+    tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs, service: str, fault: str
+) -> tuple[BridgeEnv, str]:
+    """A create whose one POST /servers met ``fault`` (left queued), in an env whose Otwa
+    replay window is 0.3 s, so the next attempt is past it."""
+    env = BridgeEnv(tmp_path, sandbox, whmcs, {"OTWA_REPLAY_WINDOW": 0.3})
+    sandbox.faults(1.0, [fault], methods=["POST"], paths=["/servers"], limit=1)
+    op_id, out = env.submit(env.command("create", service))
+    assert out.status == 202
+    sandbox.clear_faults()
+    return env, op_id
+
+
 def test_past_the_replay_window_an_unfinished_create_adopts_its_server(
     tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
 ) -> None:
-    env = BridgeEnv(tmp_path, sandbox, whmcs, {"OTWA_REPLAY_WINDOW": 0.3})
-    sandbox.faults(1.0, ["lost-response"], methods=["POST"], paths=["/servers"], limit=1)
-    op_id, out = env.submit(env.command("create", "r1"))
-    assert out.status == 202
-    sandbox.clear_faults()
+    env, op_id = _unfinished_create(tmp_path, sandbox, whmcs, "r1", "lost-response")
     sandbox.advance(25 * 3600)  # Otwa forgets the key: re-sending it would order again
     time.sleep(0.4)
     env.drain()
@@ -170,11 +179,7 @@ def test_past_the_replay_window_an_unfinished_create_adopts_its_server(
 def test_past_the_replay_window_two_servers_with_its_label_wait_for_a_human(
     tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
 ) -> None:
-    env = BridgeEnv(tmp_path, sandbox, whmcs, {"OTWA_REPLAY_WINDOW": 0.3})
-    sandbox.faults(1.0, ["lost-response"], methods=["POST"], paths=["/servers"], limit=1)
-    op_id, out = env.submit(env.command("create", "r3"))
-    assert out.status == 202
-    sandbox.clear_faults()
+    env, op_id = _unfinished_create(tmp_path, sandbox, whmcs, "r3", "lost-response")
     (first,) = env.servers("whmcs-r3-")
     # Someone ordered a second server under the same label by hand.
     twin = requests.post(
@@ -203,11 +208,7 @@ def test_past_the_replay_window_two_servers_with_its_label_wait_for_a_human(
 def test_past_the_replay_window_with_nothing_to_adopt_it_orders(
     tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
 ) -> None:
-    env = BridgeEnv(tmp_path, sandbox, whmcs, {"OTWA_REPLAY_WINDOW": 0.3})
-    sandbox.faults(1.0, ["reset"], methods=["POST"], paths=["/servers"], limit=1)
-    op_id, out = env.submit(env.command("create", "r2"))
-    assert out.status == 202
-    sandbox.clear_faults()
+    env, op_id = _unfinished_create(tmp_path, sandbox, whmcs, "r2", "reset")
     time.sleep(0.4)
     env.drain()
     assert env.op(op_id)["state"] == "done"
