@@ -10,17 +10,23 @@ from flask import Flask
 __version__ = "0.1.0"
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the bridge's Flask app. ``config`` overrides every other settings layer."""
-    from bridge import settings
+def create_app(config: Mapping[str, Any] | None = None, *, bridge: Any = None) -> Flask:
+    """Build the bridge's Flask app.
+
+    ``config`` overrides every other settings layer (names upper or lower case; undeclared
+    keys such as ``TESTING`` go to Flask's config). ``bridge``: an already built
+    :class:`bridge.runtime.Bridge` (tests with a manual clock) instead of building one.
+    Raises :class:`bridge.settings.SettingsError` (one line) when the settings are wrong.
+    """
+    from bridge import runtime
     from bridge.errors import register_error_handlers
     from bridge.logs import configure_logging
     from bridge.web import init_app as init_web
 
+    built: runtime.Bridge = bridge if bridge is not None else runtime.build(config)
     app = Flask(__name__)
-    values = settings.load(config)
-    app.config.update(values)
-    configure_logging(values["LOG_LEVEL"])
+    app.config.update(built.extras)
+    configure_logging(built.settings.log_level)
     register_error_handlers(app)
-    init_web(app)
+    init_web(app, built)
     return app

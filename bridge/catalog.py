@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from bridge.errors import BridgeError
 
 if TYPE_CHECKING:  # annotations only: provisioning imports this module, not the reverse
-    from bridge.provisioning.commands import Command
+    from bridge.commands import Command
 
 ADDON_TYPES = ("extra-ip", "ip-class", "backup")
 DEFAULT_LABEL = "{panel}-{service}-g{generation}"

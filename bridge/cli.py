@@ -1,17 +1,39 @@
 """The ``otwa-bridge`` command (also ``python -m bridge``).
 
 Each command is a thin shell over a function of the area that owns the work; the CLI
-holds no logic the library lacks.
+holds no logic the library lacks. Every command builds the process's Bridge the same way
+(:func:`bridge.runtime.build`); bad settings or configuration end it with one line on
+stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
 
-from bridge import settings
+from bridge.settings import SettingsError
+
+if TYPE_CHECKING:
+    from bridge.runtime import Bridge
+
+
+def _fail(message: str, status: int = 2) -> NoReturn:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(status)
+
+
+def _bridge() -> Bridge:
+    """The process's Bridge; settings errors end the command (exit 2, one line)."""
+    from bridge import runtime
+
+    try:
+        return runtime.build()
+    except SettingsError as exc:
+        _fail(str(exc))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +47,7 @@ def main() -> None:
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
 def serve(bind: str, workers: int) -> None:
     """Run the bridge's HTTP app under gunicorn."""
+    _bridge()  # fail here, in one line, rather than in every gunicorn worker
     args = [
         sys.executable,
         "-m",
@@ -73,37 +96,56 @@ def dev(bind: str, sandbox_port: int, time_scale: float, workers: int) -> None:
     """Run sandbox + bridge + worker together (what `make run` does); Ctrl-C stops all."""
     from bridge import devstack
 
+    _bridge()
     sys.exit(
         devstack.run(bind=bind, sandbox_port=sandbox_port, time_scale=time_scale, workers=workers)
     )
 
 
 @main.command("settings")
-def show_settings() -> None:
-    """Print every setting with its effective value (secrets masked) and help."""
-    values = settings.load()
-    for name, shown, help_text in settings.describe(values):
-        click.echo(f"{name:<20} {shown:<40} {help_text}")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="markdown prints the reference table of docs/settings.md.",
+)
+def show_settings(fmt: str) -> None:
+    """Every setting: the variable to set, its effective value (secrets masked) and where
+    it came from (default, toml, env)."""
+    from bridge import settings as declared
+
+    if fmt == "markdown":
+        click.echo(declared.markdown_table(), nl=False)
+        return
+    bridge = _bridge()
+    rows = [
+        {
+            "variable": declared.env_var(name),
+            "value": declared.shown_value(bridge.settings, name),
+            "source": bridge.sources[name],
+            "help": field.description or "",
+        }
+        for name, field in declared.Settings.model_fields.items()
+    ]
+    if fmt == "json":
+        for row in rows:
+            click.echo(json.dumps(row, sort_keys=True))
+        return
+    click.echo(f"config file: {bridge.settings.config}")
+    click.echo(f"{'VARIABLE':<32} {'VALUE':<36} {'FROM':<8} HELP")
+    for row in rows:
+        click.echo(f"{row['variable']:<32} {row['value']:<36} {row['source']:<8} {row['help']}")
 
 
 @main.command()
 def migrate() -> None:
     """Apply pending database migrations."""
-    from bridge import store
-
-    values = settings.load()
-    db = store.connect(values["DATABASE"])
-    applied = store.apply_migrations(db)
+    applied = _bridge().migrate()
     click.echo(
         f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
     )
-
-
-def _panel_secrets_env(values: dict, panel: str) -> str:
-    from bridge.panels import env_name
-
-    table = (values.get("TOML") or {}).get("panels", {}).get(panel) or {}
-    return str(table.get("secrets_env") or env_name(panel, "HOOK_SECRETS"))
 
 
 @main.command()
@@ -139,7 +181,7 @@ def send(
     hostname: str | None,
     options: tuple[str, ...],
     params: tuple[str, ...],
-    body_file,  # type: ignore[no-untyped-def]
+    body_file: IO[bytes] | None,
     secret_env: str | None,
     webhook_id: str | None,
     request_id: str | None,
@@ -154,14 +196,14 @@ def send(
     otwa-bridge send --panel whmcs power --service 1042 --param action=reboot
     otwa-bridge send --panel whmcs --body webhooks/samples/whmcs/create.json
     """
-    import json
-
     import requests
 
+    from bridge.panels import env_name
     from bridge.panels import send as sender
 
-    values = settings.load()
-    env_var = secret_env or _panel_secrets_env(values, panel)
+    configured = _bridge().panel(panel)
+    default_env = configured.config.secrets_env if configured else env_name(panel, "HOOK_SECRETS")
+    env_var = secret_env or default_env
     secrets = [s.strip() for s in os.environ.get(env_var, "").split(",") if s.strip()]
     if not secrets:
         raise click.UsageError(f"{env_var} holds no whsec_ secret; export it or pass --secret-env")
@@ -194,8 +236,7 @@ def send(
             timeout=timeout,
         )
     except requests.RequestException as exc:
-        click.echo(f"error: no reply from {url}: {exc.__class__.__name__}: {exc}", err=True)
-        sys.exit(2)
+        _fail(f"no reply from {url}: {exc.__class__.__name__}: {exc}")
     note = f"HTTP {reply.status}" + (" (replayed)" if reply.replayed else "")
     click.echo(f"{note} request-id {reply.request_id}", err=True)
     click.echo(json.dumps(reply.body, indent=2, sort_keys=True))
@@ -207,45 +248,36 @@ def send(
 def check_config() -> None:
     """Validate config/bridge.toml (panels, products map) against the live Otwa catalog.
 
-    Prints each problem and exits 1 if there is any; exits 2 when Otwa cannot be asked.
+    Prints each problem and exits 1 if there is any; exits 2 when the config cannot be
+    read or Otwa cannot be asked.
     """
-    from bridge.catalog import Catalog, CatalogConfigError
-    from bridge.otwa import OtwaClient
     from bridge.otwa.errors import OtwaError
-    from bridge.panels import PanelConfigError, load_panels
 
-    values = settings.load()
-    click.echo(f"config: {values['CONFIG']}", err=True)
+    bridge = _bridge()
+    click.echo(f"config: {bridge.settings.config}", err=True)
     problems: list[str] = []
-    try:
-        panels = load_panels(values["TOML"], os.environ)
-        catalog = Catalog.from_toml(values["TOML"])
-    except (PanelConfigError, CatalogConfigError) as exc:
-        click.echo(f"problem: {exc}")
-        sys.exit(1)
-    if not panels:
+    if not bridge.panels:
         problems.append("no [panels.<name>] is configured: every hook would be refused")
-    for panel in panels.values():
-        if not panel.secrets:
+    for panel in bridge.panels.values():
+        if not panel.config.secrets:
             problems.append(
-                f"panel {panel.name}: {panel.secrets_env} is not set; its hooks are refused"
+                f"panel {panel.name}: {panel.config.secrets_env} is not set; its hooks are refused"
             )
-    client = OtwaClient.from_settings(values)
-    click.echo(f"fetching the live catalog from {values['OTWA_BASE_URL']} ...", err=True)
+    client = bridge.client()
+    click.echo(f"fetching the live catalog from {bridge.settings.otwa_base_url} ...", err=True)
     try:
         products, regions, templates = client.products(), client.regions(), client.os_templates()
     except OtwaError as exc:
-        click.echo(f"error: cannot read the Otwa catalog: {exc}", err=True)
-        sys.exit(2)
-    problems += catalog.check(products, regions, templates)
+        _fail(f"cannot read the Otwa catalog: {exc}")
+    problems += bridge.catalog.check(products, regions, templates)
     for problem in problems:
         click.echo(f"problem: {problem}")
     if problems:
         click.echo(f"{len(problems)} problem(s)", err=True)
         sys.exit(1)
-    mapped = sum(len(p.products) for p in catalog.panels.values())
+    mapped = sum(len(p.products) for p in bridge.catalog.panels.values())
     click.echo(
-        f"ok: {len(panels)} panel(s), {mapped} product(s) mapped; Otwa offers "
+        f"ok: {len(bridge.panels)} panel(s), {mapped} product(s) mapped; Otwa offers "
         f"{len(products)} plans, {len(regions)} regions, {len(templates)} OS templates"
     )
 
@@ -268,14 +300,14 @@ def worker(until_idle: bool, threads: int) -> None:
     from bridge.logs import configure_logging
     from bridge.provisioning import worker as provisioning_worker
 
-    values = settings.load()
-    configure_logging(values["LOG_LEVEL"])
-    provisioning_worker.run(values, until_idle=until_idle, threads=threads)
+    bridge = _bridge()
+    configure_logging(bridge.settings.log_level)
+    provisioning_worker.run(bridge, until_idle=until_idle, threads=threads)
 
 
 @main.group()
 def ops() -> None:
-    """List, retry or cancel provisioning operations."""
+    """List, show, retry or cancel provisioning operations."""
 
 
 @ops.command("list")
@@ -285,14 +317,11 @@ def ops() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def ops_list(states: tuple[str, ...], service_id: str | None, limit: int, as_json: bool) -> None:
     """Operations, newest first: state, attempts and last error (dead ones included)."""
-    import json
-
-    from bridge import store
     from bridge.provisioning import admin
 
-    values = settings.load()
-    db = store.connect(values["DATABASE"], migrate=True)
-    rows = admin.list_operations(db, states=states, service_id=service_id, limit=limit)
+    bridge = _bridge()
+    bridge.migrate()
+    rows = admin.list_operations(bridge.db(), states=states, service_id=service_id, limit=limit)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, default=str, sort_keys=True))
@@ -306,21 +335,66 @@ def ops_list(states: tuple[str, ...], service_id: str | None, limit: int, as_jso
         )
 
 
+@ops.command("show")
+@click.argument("operation_id")
+@click.option("--json", "as_json", is_flag=True, help="The whole record as one JSON object.")
+def ops_show(operation_id: str, as_json: bool) -> None:
+    """One operation: its fields, every state it went through (when, why) and its jobs."""
+    from datetime import UTC, datetime
+
+    from bridge.errors import BridgeError
+    from bridge.provisioning import admin
+
+    bridge = _bridge()
+    bridge.migrate()
+    try:
+        record = admin.show(bridge.db(), operation_id)
+    except BridgeError as exc:
+        _fail(exc.message, 1)
+    if as_json:
+        click.echo(json.dumps(record, default=str, sort_keys=True))
+        return
+
+    def when(t: float | None) -> str:
+        if t is None:
+            return "-"
+        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+
+    op = record["operation"]
+    click.echo(f"operation  {op['id']}  {op['action']} of {op['panel']}/{op['service_id']}")
+    click.echo(f"state      {op['state']}   generation {op['generation']}")
+    for name in ("server_id", "idempotency_key", "request_id", "webhook_id", "last_error"):
+        if op.get(name):
+            click.echo(f"{name:<10} {op[name]}")
+    if op.get("error_code"):
+        click.echo(f"error      {op['error_code']}: {op['error_message']}")
+    click.echo("\nhistory")
+    for step in record["history"]:
+        click.echo(
+            f"  {when(step['at'])}  {step['from_state'] or '-':>9} -> {step['to_state']:<10}"
+            f" {step['reason']}"
+        )
+    click.echo("\njobs")
+    for job in record["jobs"]:
+        click.echo(
+            f"  #{job['id']:<6} {job['kind']:<10} {job['state']:<10} "
+            f"attempts {job['attempts']}/{job['max_attempts']}  {job['last_error'] or ''}"
+        )
+
+
 @ops.command("retry")
 @click.argument("operation_id")
 def ops_retry(operation_id: str) -> None:
     """Re-queue a failed, dead or cancelled operation (same idempotency key)."""
-    from bridge import store
     from bridge.errors import BridgeError
     from bridge.provisioning import admin
 
-    values = settings.load()
-    db = store.connect(values["DATABASE"], migrate=True)
+    bridge = _bridge()
+    bridge.migrate()
     try:
-        state = admin.retry(db, operation_id, values)
+        state = admin.retry(bridge.db(), operation_id, bridge)
     except BridgeError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(1)
+        _fail(exc.message, 1)
     click.echo(f"{operation_id}: {state}; the worker picks it up")
 
 
@@ -328,15 +402,13 @@ def ops_retry(operation_id: str) -> None:
 @click.argument("operation_id")
 def ops_cancel(operation_id: str) -> None:
     """Cancel a queued or scheduled operation (e.g. a terminate in its grace period)."""
-    from bridge import store
     from bridge.errors import BridgeError
     from bridge.provisioning import admin
 
-    values = settings.load()
-    db = store.connect(values["DATABASE"], migrate=True)
+    bridge = _bridge()
+    bridge.migrate()
     try:
-        admin.cancel(db, operation_id)
+        admin.cancel(bridge.db(), operation_id, bridge)
     except BridgeError as exc:
-        click.echo(f"error: {exc.message}", err=True)
-        sys.exit(1)
+        _fail(exc.message, 1)
     click.echo(f"{operation_id}: cancelled")

@@ -1,142 +1,321 @@
-"""Every setting the bridge reads, declared once: name, default, help.
+"""Every setting the bridge reads, declared once: type, default, limits and help.
 
-Layering, lowest to highest: the defaults below, the ``[bridge]`` table of the TOML
-config file (``BRIDGE_CONFIG``, default ``config/bridge.toml`` when it exists),
-``BRIDGE_<NAME>`` environment variables, then the mapping passed to ``create_app``.
-Secrets are only ever taken from the environment or that mapping, never logged.
+:class:`Settings` is the declaration (a frozen pydantic model: one field, one default, one
+validator each). :func:`load` layers the sources, lowest to highest: the default, the
+``[bridge]`` table of the TOML config file, the ``BRIDGE_<NAME>`` environment variable,
+then a mapping passed in (``create_app(config)``, tests). Secrets are read from the
+environment (or that mapping) only, never from the file. Anything wrong ends in one
+:class:`SettingsError` whose message names the file and line, or the variable, and what
+to send instead.
+
+The config file is ``BRIDGE_CONFIG`` when set (it must exist), else ``config/bridge.toml``
+when the working directory has one, else the example that ships inside the package, so
+``otwa-bridge dev`` runs against the sandbox from anywhere.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 ENV_PREFIX = "BRIDGE_"
 DEFAULT_CONFIG_PATH = "config/bridge.toml"
+PACKAGED_CONFIG = "packaged example (bridge/defaults/bridge.toml)"
+
+Source = Literal["default", "toml", "env", "override"]
+
+
+class SettingsError(ValueError):
+    """A setting or the config file is wrong; the message is one line that says where."""
+
+
+class Settings(BaseModel):
+    """The bridge's settings. Field names are the setting names in lower case; the
+    environment variable is ``BRIDGE_`` + the name in upper case. ``description`` is the
+    help text shown by ``otwa-bridge settings`` and in docs/settings.md."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", validate_default=True)
+
+    config: str = Field(
+        DEFAULT_CONFIG_PATH, description="Path of the TOML config (products map, panels)."
+    )
+    database: str = Field(
+        "var/bridge.sqlite",
+        min_length=1,
+        description="SQLite file holding operations, jobs and the ledger.",
+    )
+    # -- Otwa ---------------------------------------------------------------------------
+    otwa_base_url: str = Field(
+        "http://127.0.0.1:8780/api/v1",
+        pattern=r"^https?://[^\s/]+(/\S*)?$",  # Rust regex: $ is the very end
+        description="Otwa API base URL (sandbox by default; https://otwa.cloud/api/v1 live).",
+    )
+    otwa_api_key: SecretStr = Field(
+        SecretStr("otwa_sandbox_default"),
+        min_length=1,
+        description="Everyday Otwa key (default scopes, no servers:destroy).",
+    )
+    otwa_destroy_key: SecretStr = Field(
+        SecretStr("otwa_sandbox_destroy"),
+        min_length=1,
+        description="Separate Otwa key holding servers:destroy, used only for terminate and "
+        "reinstall.",
+    )
+    otwa_timeout: float = Field(10.0, gt=0, description="Seconds before an Otwa request times out.")
+    otwa_max_retries: int = Field(
+        4, ge=0, le=20, description="Retries of one Otwa call for transient failures."
+    )
+    otwa_rate_limit: int = Field(
+        90, ge=1, description="Otwa requests per window shared by all processes."
+    )
+    otwa_rate_window: float = Field(
+        60.0, gt=0, description="Length in seconds of the Otwa rate-limit window."
+    )
+    otwa_rate_reserve: int = Field(
+        -1,
+        ge=0,
+        description="Budget slots only interactive calls (SSO, status) may take; default 10 % "
+        "of OTWA_RATE_LIMIT. 0 lets background work (creates, polls) use the whole budget.",
+    )
+    otwa_budget_path: str = Field(
+        "var/otwa-budget.sqlite",
+        min_length=1,
+        description="SQLite file of the rate-limit budget shared by every process on the machine.",
+    )
+    otwa_replay_window: float = Field(
+        86400.0, gt=0, description="Otwa's Idempotency-Key replay window, s."
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Log level of the bridge's structured logs."
+    )
+    # -- hook intake (bridge.web.hooks; docs/hooks.md) ----------------------------------
+    hook_max_bytes: int = Field(
+        65536,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="Largest hook body accepted (bytes); larger is 413.",
+    )
+    hook_tolerance: int = Field(
+        300, ge=1, le=86400, description="Allowed webhook-timestamp skew, both directions, s."
+    )
+    hook_dedupe_seconds: int = Field(
+        30 * 86400,
+        ge=86400,
+        description="How long a webhook-id is remembered (replays answered, never redone), s. "
+        "The worker prunes older ones hourly.",
+    )
+    # -- provisioning (bridge.provisioning; docs/provisioning.md) -----------------------
+    inline_deadline: float = Field(
+        2.0, gt=0, le=30, description="Seconds a hook waits for its Otwa call before queueing."
+    )
+    inline_hold_seconds: float = Field(
+        5.0,
+        ge=0,
+        description="How long the worker leaves a just-recorded job to the hook's inline attempt.",
+    )
+    build_min_seconds: float = Field(
+        60.0, ge=0, description="No build can finish sooner: first poll delay, s."
+    )
+    build_poll_interval: float = Field(
+        10.0, gt=0, description="Seconds between batch polls of building servers."
+    )
+    job_lease_seconds: float = Field(
+        120.0, gt=0, description="A job's lease; a dead worker's job returns after."
+    )
+    job_max_attempts: int = Field(
+        10, ge=1, description="Attempts of one job before it is dead-lettered."
+    )
+    job_backoff_base: float = Field(
+        2.0, gt=0, description="Base of the capped exponential retry backoff, s."
+    )
+    job_backoff_cap: float = Field(
+        600.0, gt=0, description="Cap of the retry backoff (full jitter below it), s."
+    )
+    worker_idle_seconds: float = Field(0.5, gt=0, description="Worker sleep when no job is due, s.")
+    terminate_grace_seconds: float = Field(
+        0.0, ge=0, description="Default stop-then-destroy delay of terminate, s."
+    )
+    writeback_timeout: float = Field(
+        10.0, gt=0, description="Seconds before a panel API call times out."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _reserve_default(cls, data: Any) -> Any:
+        """An unset reserve is 10 % of the limit (at least 1, below the limit)."""
+        if isinstance(data, dict) and data.get("otwa_rate_reserve") in (None, "", -1):
+            try:
+                limit = int(data.get("otwa_rate_limit", 90))
+            except (TypeError, ValueError):
+                return {**data, "otwa_rate_reserve": 0}  # the limit's own error is reported
+            data = {**data, "otwa_rate_reserve": min(max(0, limit - 1), max(1, round(limit * 0.1)))}
+        return data
+
+    @model_validator(mode="after")
+    def _reserve_below_limit(self) -> Settings:
+        if self.otwa_rate_reserve >= self.otwa_rate_limit:
+            raise ValueError(
+                f"otwa_rate_reserve ({self.otwa_rate_reserve}) must be below otwa_rate_limit "
+                f"({self.otwa_rate_limit})"
+            )
+        return self
+
+
+SECRETS = frozenset(name for name, f in Settings.model_fields.items() if f.annotation is SecretStr)
+
+
+def env_var(name: str) -> str:
+    """The environment variable of setting ``name``: ``BRIDGE_<NAME>``."""
+    return ENV_PREFIX + name.upper()
 
 
 @dataclass(frozen=True)
-class Setting:
-    """One declared setting. ``secret`` ones are redacted wherever settings are shown."""
+class LoadedSettings:
+    """What :func:`load` found: the settings, where each came from, the parsed config file
+    (panels and products map live there) and any undeclared override keys (``TESTING``)."""
 
-    name: str
-    default: Any
-    help: str
-    cast: Callable[[Any], Any] = str
-    secret: bool = False
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting("CONFIG", DEFAULT_CONFIG_PATH, "Path of the TOML config (products map, panels)."),
-    Setting(
-        "DATABASE", "var/bridge.sqlite", "SQLite file holding operations, jobs and the ledger."
-    ),
-    Setting(
-        "OTWA_BASE_URL", "http://127.0.0.1:8780/api/v1", "Otwa API base URL (sandbox by default)."
-    ),
-    Setting(
-        "OTWA_API_KEY",
-        "otwa_sandbox_default",
-        "Everyday Otwa key (default scopes, no servers:destroy).",
-        secret=True,
-    ),
-    Setting(
-        "OTWA_DESTROY_KEY",
-        "otwa_sandbox_destroy",
-        "Separate Otwa key holding servers:destroy, used only for terminate and reinstall.",
-        secret=True,
-    ),
-    Setting("OTWA_TIMEOUT", 10.0, "Seconds before an Otwa request times out.", float),
-    Setting("OTWA_MAX_RETRIES", 4, "Retries of one Otwa call for transient failures.", int),
-    Setting("OTWA_RATE_LIMIT", 90, "Otwa requests per window shared by all processes.", int),
-    Setting("OTWA_RATE_WINDOW", 60.0, "Length in seconds of the Otwa rate-limit window.", float),
-    Setting(
-        "OTWA_RATE_RESERVE",
-        None,
-        "Budget slots only interactive calls (SSO, status) may take; default 10 % of the limit.",
-        int,
-    ),
-    Setting(
-        "OTWA_BUDGET_PATH",
-        "var/otwa-budget.sqlite",
-        "SQLite file of the rate-limit budget shared by every process on the machine.",
-    ),
-    Setting("LOG_LEVEL", "INFO", "Log level of the bridge's structured logs."),
-    # -- hook intake (bridge.web.hooks; docs/hooks.md) --
-    Setting("HOOK_MAX_BYTES", 65536, "Largest hook body accepted (bytes); larger is 413.", int),
-    Setting("HOOK_TOLERANCE", 300, "Allowed webhook-timestamp skew, both directions, s.", int),
-    Setting(
-        "HOOK_DEDUPE_SECONDS",
-        30 * 86400,
-        "How long a webhook-id is remembered (replays answered, never redone), s.",
-        int,
-    ),
-    # -- provisioning (bridge.provisioning; docs/provisioning.md) --
-    Setting(
-        "INLINE_DEADLINE", 2.0, "Seconds a hook waits for its Otwa call before queueing.", float
-    ),
-    Setting(
-        "INLINE_HOLD_SECONDS",
-        5.0,
-        "How long the worker leaves a just-recorded job to the hook's inline attempt.",
-        float,
-    ),
-    Setting("OTWA_REPLAY_WINDOW", 86400.0, "Otwa's Idempotency-Key replay window, s.", float),
-    Setting("BUILD_MIN_SECONDS", 60.0, "No build can finish sooner: first poll delay, s.", float),
-    Setting("BUILD_POLL_INTERVAL", 10.0, "Seconds between batch polls of building servers.", float),
-    Setting("JOB_LEASE_SECONDS", 120.0, "A job's lease; a dead worker's job returns after.", float),
-    Setting("JOB_MAX_ATTEMPTS", 10, "Attempts of one job before it is dead-lettered.", int),
-    Setting("JOB_BACKOFF_BASE", 2.0, "Base of the capped exponential retry backoff, s.", float),
-    Setting("JOB_BACKOFF_CAP", 600.0, "Cap of the retry backoff (full jitter below it), s.", float),
-    Setting("WORKER_IDLE_SECONDS", 0.5, "Worker sleep when no job is due, s.", float),
-    Setting("TERMINATE_GRACE_SECONDS", 0.0, "Default stop-then-destroy delay of terminate.", float),
-    Setting("WRITEBACK_TIMEOUT", 10.0, "Seconds before a panel API call times out.", float),
-)
-
-BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+    settings: Settings
+    sources: Mapping[str, Source]
+    config_path: str
+    toml: Mapping[str, Any]
+    extras: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _config_table(path: str) -> dict[str, Any]:
-    file = Path(path)
-    if not file.is_file():
-        return {}
-    with file.open("rb") as fh:
-        return tomllib.load(fh)
+def packaged_config() -> str:
+    """The example config shipped in the package (a sandbox set-up with two panels)."""
+    return (resources.files("bridge") / "defaults" / "bridge.toml").read_text(encoding="utf-8")
+
+
+def _read_toml(path: str | None) -> tuple[str, dict[str, Any]]:
+    if path is None:
+        text, shown = packaged_config(), PACKAGED_CONFIG
+    else:
+        file = Path(path)
+        try:
+            text = file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise SettingsError(
+                f"config file {path} does not exist (named by BRIDGE_CONFIG); fix the path or "
+                f"unset BRIDGE_CONFIG to use {DEFAULT_CONFIG_PATH}"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SettingsError(f"config file {path} cannot be read: {exc}") from None
+        shown = path
+    try:
+        return shown, tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{shown}: invalid TOML: {exc}") from None
+
+
+def _config_path(overrides: Mapping[str, Any], env: Mapping[str, str]) -> str | None:
+    named = overrides.get("config") or env.get(env_var("config"))
+    if named:
+        return str(named)
+    return DEFAULT_CONFIG_PATH if Path(DEFAULT_CONFIG_PATH).is_file() else None
+
+
+def _file_values(shown: str, toml: Mapping[str, Any]) -> dict[str, Any]:
+    table = toml.get("bridge", {})
+    if not isinstance(table, Mapping):
+        raise SettingsError(f"{shown}: [bridge] must be a table of settings")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = str(key).lower()
+        if name not in Settings.model_fields or name == "config":
+            close = difflib.get_close_matches(name, list(Settings.model_fields), n=1)
+            hint = f"; did you mean {close[0]}?" if close else "; see docs/settings.md"
+            raise SettingsError(f"{shown}: [bridge] {key}: no such setting{hint}")
+        if name in SECRETS:
+            raise SettingsError(
+                f"{shown}: [bridge] {key}: secrets are read from the environment only; "
+                f"set {env_var(name)} instead"
+            )
+        values[name] = value
+    return values
 
 
 def load(
     overrides: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
-) -> dict[str, Any]:
-    """Return the effective settings (declared names only, cast) plus ``TOML``: the parsed file."""
+) -> LoadedSettings:
+    """The effective settings from every layer (see the module docstring).
+
+    ``overrides`` keys may be upper or lower case; undeclared ones are returned as
+    ``extras``. Raises :class:`SettingsError` (one line) when anything is wrong.
+    """
     env = os.environ if env is None else env
-    overrides = dict(overrides or {})
-    config_path = overrides.get("CONFIG") or env.get(ENV_PREFIX + "CONFIG") or DEFAULT_CONFIG_PATH
-    toml = _config_table(str(config_path))
-    from_file = {k.upper(): v for k, v in toml.get("bridge", {}).items()}
-    values: dict[str, Any] = {}
-    for setting in SETTINGS:
-        raw: Any = setting.default
-        if setting.name in from_file and not setting.secret:
-            raw = from_file[setting.name]
-        if ENV_PREFIX + setting.name in env:
-            raw = env[ENV_PREFIX + setting.name]
-        if setting.name in overrides:
-            raw = overrides.pop(setting.name)
-        values[setting.name] = setting.cast(raw) if raw is not None else None
-    values["CONFIG"] = str(config_path)
-    values["TOML"] = toml
-    values.update(overrides)  # undeclared extras (e.g. TESTING) pass through untouched
-    return values
+    given: dict[str, Any] = {}
+    extras: dict[str, Any] = {}
+    for key, value in (overrides or {}).items():
+        name = str(key).lower()
+        if name in Settings.model_fields:
+            given[name] = value
+        else:
+            extras[key] = value
+    path = _config_path(given, env)
+    shown, toml = _read_toml(path)
+    raw: dict[str, Any] = {}
+    sources: dict[str, Source] = {}
+    for name, value in _file_values(shown, toml).items():
+        raw[name], sources[name] = value, "toml"
+    for name in Settings.model_fields:
+        if env_var(name) in env:
+            raw[name], sources[name] = env[env_var(name)], "env"
+    for name, value in given.items():
+        raw[name], sources[name] = value, "override"
+    raw["config"] = shown
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc, raw, sources, shown)) from None
+    full = {name: sources.get(name, "default") for name in Settings.model_fields}
+    return LoadedSettings(settings, full, shown, toml, extras)
 
 
-def describe(values: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(name, shown value, help) for each declared setting, secrets masked."""
-    rows = []
-    for s in SETTINGS:
-        shown = "***" if s.secret and values.get(s.name) else repr(values.get(s.name))
-        rows.append((s.name, shown, s.help))
-    return rows
+def _describe(
+    exc: ValidationError, raw: Mapping[str, Any], sources: Mapping[str, Source], shown: str
+) -> str:
+    """The first validation error as one line naming where the bad value came from."""
+    error = exc.errors(include_url=False)[0]
+    name = str(error["loc"][0]) if error["loc"] else ""
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "string_pattern_mismatch" and name.endswith("_url"):
+        message = "give an http(s) URL with no spaces, e.g. https://otwa.cloud/api/v1"
+    if not name:
+        return f"settings: {message}"
+    value = "***" if name in SECRETS else repr(raw.get(name))
+    where = {
+        "env": env_var(name),
+        "toml": f"{shown} [bridge] {name}",
+        "override": name.upper(),
+    }.get(sources.get(name, "default"), f"{env_var(name)} (default)")
+    return f"{where}={value}: {message}"
+
+
+def shown_value(settings: Settings, name: str) -> str:
+    """The value of ``name`` for display: secrets masked, strings bare."""
+    if name in SECRETS:
+        return "***"
+    value = getattr(settings, name)
+    return str(value)
+
+
+def markdown_table() -> str:
+    """docs/settings.md's table, generated from the declarations (a test keeps it current)."""
+    rows = ["| variable | default | what it does |", "|---|---|---|"]
+    for name, f in Settings.model_fields.items():
+        default = f.default.get_secret_value() if isinstance(f.default, SecretStr) else f.default
+        if name == "otwa_rate_reserve":
+            shown = "10 % of the limit"
+        else:
+            shown = f"`{default}`"
+        secret = " *(secret: environment only)*" if name in SECRETS else ""
+        rows.append(f"| `{env_var(name)}` | {shown} | {f.description}{secret} |")
+    return "\n".join(rows) + "\n"

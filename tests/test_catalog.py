@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bridge.catalog import Catalog, CatalogConfigError, Placement
+from bridge.commands import Command
 from bridge.errors import BridgeError
-from bridge.provisioning.commands import Command
 from tests.web.hookkit import TEST_TOML
 
 CAT = Catalog.from_toml(tomllib.loads(TEST_TOML))

@@ -25,10 +25,12 @@ import os
 import time
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
 import requests
+from requests.structures import CaseInsensitiveDict
 
 from bridge.logs import redact, register_secret
 from bridge.otwa import errors, models
@@ -40,6 +42,7 @@ from bridge.otwa.retry import (
     may_retry,
     parse_reset,
     server_wait,
+    wait_before_retry,
 )
 
 log = logging.getLogger("bridge.otwa")
@@ -112,31 +115,6 @@ class OtwaClient:
     def __repr__(self) -> str:
         return f"OtwaClient(base_url={self.base_url!r}, priority={self.priority!r})"
 
-    @classmethod
-    def from_settings(
-        cls, settings: Mapping[str, Any], *, destroy: bool = False, **overrides: Any
-    ) -> OtwaClient:
-        """A client configured from the bridge settings (``OTWA_*``).
-
-        ``destroy=True`` uses ``OTWA_DESTROY_KEY`` (holds ``servers:destroy``: terminate and
-        reinstall only). ``overrides`` are passed to the constructor as keyword arguments.
-        """
-        key = settings.get("OTWA_DESTROY_KEY" if destroy else "OTWA_API_KEY")
-        options: dict[str, Any] = {
-            "base_url": settings.get("OTWA_BASE_URL") or DEFAULT_BASE_URL,
-            "timeout": float(settings.get("OTWA_TIMEOUT") or 10.0),
-            "max_retries": int(settings.get("OTWA_MAX_RETRIES", 4)),
-        }
-        if "budget" not in overrides and settings.get("OTWA_BUDGET_PATH"):
-            options["budget"] = Budget(
-                path=settings["OTWA_BUDGET_PATH"],
-                limit=int(settings.get("OTWA_RATE_LIMIT") or 90),
-                window=float(settings.get("OTWA_RATE_WINDOW") or 60.0),
-                reserve=settings.get("OTWA_RATE_RESERVE"),
-            )
-        options.update(overrides)
-        return cls(str(key or ""), **options)
-
     def with_options(
         self,
         *,
@@ -162,7 +140,7 @@ class OtwaClient:
             clone.request_id = request_id
         return clone
 
-    # -- transport -----------------------------------------------------------------------
+    # -- transport: one call = the retry loop over single attempts ------------------------
 
     def _request(
         self,
@@ -173,113 +151,123 @@ class OtwaClient:
         json: Any = None,
         idempotency_key: str | None = None,
         auth: bool = True,
-    ) -> tuple[Any, requests.structures.CaseInsensitiveDict[str]]:
-        """Send one call (with retries); return (parsed JSON or None, response headers)."""
+    ) -> tuple[Any, CaseInsensitiveDict[str]]:
+        """Send one call with retries; return (parsed JSON or None, response headers).
+
+        The loop is here; what one attempt does is :meth:`_attempt`; whether and when to try
+        again is :func:`bridge.otwa.retry.wait_before_retry`.
+        """
+        call = self._prepare(method, template, path_params, json, idempotency_key, auth)
+        attempt = 0
+        last_error: errors.OtwaError | None = None
+        while True:
+            attempt += 1
+            try:
+                return self._attempt(call, attempt, cause=last_error)
+            except errors.BudgetExhausted:
+                raise  # nothing was sent; the caller decides when to come back
+            except errors.OtwaError as error:
+                wait = wait_before_retry(
+                    error,
+                    attempt=attempt,
+                    max_retries=self.max_retries,
+                    may_resend=call.may_resend,
+                    paced_by_budget=call.budgeted,
+                    backoff=self.backoff,
+                    max_wait=self._max_wait,
+                )
+                if wait is None:
+                    raise
+                last_error = error
+                self.sleep(wait)
+
+    @property
+    def _max_wait(self) -> float:
+        return self.budget.window if self.budget is not None else 60.0
+
+    def _prepare(
+        self,
+        method: str,
+        template: str,
+        path_params: Mapping[str, Any] | None,
+        json: Any,
+        idempotency_key: str | None,
+        auth: bool,
+    ) -> _Call:
+        """Everything every attempt of the call sends: URL, headers, body, request id."""
         path = template.format(
             **{k: quote(str(v), safe="") for k, v in (path_params or {}).items()}
         )
-        url = self.base_url + path
-        sent_id = self.request_id or new_request_id()
+        request_id = self.request_id or new_request_id()
         headers = {
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
-            "X-Request-Id": sent_id,
+            "X-Request-Id": request_id,
         }
         if auth:
             headers["Authorization"] = f"Bearer {self._api_key}"
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        retry_allowed = may_retry(method, bool(idempotency_key))
-        use_budget = self.budget is not None and auth
-        max_wait = self.budget.window if self.budget is not None else 60.0
-        attempt = 0
-        last_error: errors.OtwaError | None = None
-        while True:
-            attempt += 1
-            if use_budget:
-                assert self.budget is not None
-                try:
-                    self.budget.acquire(
-                        self._api_key, priority=self.priority, wait=self.budget_wait
-                    )
-                except errors.BudgetExhausted as exhausted:
-                    exhausted.request_id = sent_id
-                    raise exhausted from last_error  # a retry found no slot: keep the cause
-            started = time.monotonic()
-            error: errors.OtwaError
-            retry_after: float | None = None
+        return _Call(
+            method=method,
+            template=template,
+            url=self.base_url + path,
+            headers=headers,
+            json=json,
+            request_id=request_id,
+            may_resend=may_retry(method, bool(idempotency_key)),
+            idempotent=bool(idempotency_key),
+            budgeted=self.budget is not None and auth,
+        )
+
+    def _attempt(
+        self, call: _Call, attempt: int, *, cause: errors.OtwaError | None
+    ) -> tuple[Any, CaseInsensitiveDict[str]]:
+        """One attempt: a budget slot, the request, the budget fed back, the answer parsed.
+
+        Returns (body, headers) for a 2xx; raises the matching :mod:`errors` class
+        otherwise (``BudgetExhausted`` when no slot came in time: nothing was sent).
+        """
+        if call.budgeted:
+            assert self.budget is not None
             try:
-                response = self.session.request(
-                    method, url, headers=headers, json=json, timeout=self.timeout
-                )
-            except requests.Timeout as exc:
-                error = errors.OtwaTimeout(
-                    f"{method} {template} timed out after {self.timeout:g}s ({type(exc).__name__})",
-                    request_id=sent_id,
-                )
-            except requests.RequestException as exc:
-                error = errors.OtwaConnectionError(
-                    f"{method} {template} failed: {type(exc).__name__}: {exc}",
-                    request_id=sent_id,
-                    retryable=isinstance(
-                        exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError
-                    ),
-                )
-            else:
-                elapsed_ms = round((time.monotonic() - started) * 1000, 1)
-                request_id = response.headers.get("X-Request-Id") or sent_id
-                reset_after = server_wait(response.headers, max_wait=max_wait)
-                retry_after = parse_reset(response.headers.get("Retry-After"))
-                if use_budget:
-                    assert self.budget is not None
-                    self.budget.observe(
-                        self._api_key,
-                        remaining=_int_header(response.headers.get("X-RateLimit-Remaining")),
-                        reset_after=parse_reset(response.headers.get("X-RateLimit-Reset")),
-                        limited=response.status_code == 429,
-                    )
-                ok = 200 <= response.status_code < 300
-                self._log(
-                    method, template, response.status_code, attempt, request_id, elapsed_ms, ok
-                )
-                body, parsed = _json(response)
-                if ok:
-                    if not parsed:
-                        raise errors.OtwaAPIError(
-                            f"{method} {template} answered {response.status_code} with a body "
-                            "that is not JSON",
-                            status=response.status_code,
-                            request_id=request_id,
-                        )
-                    return body, response.headers
-                error = errors.error_from_response(
-                    response.status_code,
-                    body,
-                    request_id=request_id,
-                    reason=response.reason or "",
-                    reset_after=reset_after,
-                    idempotent=bool(idempotency_key),
-                )
-            if error.status is None:
-                elapsed_ms = round((time.monotonic() - started) * 1000, 1)
-                self._log(method, template, None, attempt, sent_id, elapsed_ms, False, error)
-            if not (error.retryable and retry_allowed and attempt <= self.max_retries):
-                raise error
-            last_error = error
-            wait = self.backoff(attempt)
-            if isinstance(error, errors.RateLimitedError):
-                # With a budget, its hold (set by observe) paces every process; without one,
-                # this call waits for the reset itself.
-                if not use_budget:
-                    wait = max(wait, max_wait if error.reset_after is None else error.reset_after)
-            elif retry_after is not None:  # e.g. 503 + Retry-After
-                wait = max(wait, min(retry_after, max_wait))
-            self.sleep(wait)
+                self.budget.acquire(self._api_key, priority=self.priority, wait=self.budget_wait)
+            except errors.BudgetExhausted as exhausted:
+                exhausted.request_id = call.request_id
+                raise exhausted from cause  # a retry found no slot: keep the cause
+        started = time.monotonic()
+        try:
+            response = self.session.request(
+                call.method,
+                call.url,
+                headers=call.headers,
+                json=call.json,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            error = _transport_error(call, exc, self.timeout)
+            self._log(call, None, attempt, call.request_id, _ms(started), False, error)
+            raise error from None
+        request_id = response.headers.get("X-Request-Id") or call.request_id
+        if call.budgeted:
+            assert self.budget is not None
+            self.budget.observe(
+                self._api_key,
+                remaining=_int_header(response.headers.get("X-RateLimit-Remaining")),
+                reset_after=parse_reset(response.headers.get("X-RateLimit-Reset")),
+                limited=response.status_code == 429,
+            )
+        ok = 200 <= response.status_code < 300
+        self._log(call, response.status_code, attempt, request_id, _ms(started), ok)
+        body, parsed = _json(response)
+        if ok and parsed:
+            return body, response.headers
+        raise _response_error(call, response, body, parsed, request_id, self._max_wait)
 
     def _log(
         self,
-        method: str,
-        template: str,
+        call: _Call,
         status: int | None,
         attempt: int,
         request_id: str,
@@ -287,21 +275,21 @@ class OtwaClient:
         ok: bool,
         error: errors.OtwaError | None = None,
     ) -> None:
-        level = logging.DEBUG if ok and method == "GET" else logging.INFO
+        level = logging.DEBUG if ok and call.method == "GET" else logging.INFO
         if not log.isEnabledFor(level):
             return
         outcome = status if status is not None else type(error).__name__
         log.log(
             level,
             "otwa %s %s -> %s (attempt %d, %.0f ms)",
-            method,
-            template,
+            call.method,
+            call.template,
             outcome,
             attempt,
             elapsed_ms,
             extra={
-                "method": method,
-                "path": template,
+                "method": call.method,
+                "path": call.template,
                 "status": status,
                 "attempt": attempt,
                 "request_id": request_id,
@@ -463,6 +451,78 @@ class OtwaClient:
             "POST", "/servers/{id}/sso", path_params={"id": id}, json={"next": next} if next else {}
         )
         return models.SsoLink.from_dict(_obj(body))
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One API call as every attempt of it sends it."""
+
+    method: str
+    template: str
+    url: str
+    headers: dict[str, str]
+    json: Any
+    request_id: str
+    may_resend: bool  # a GET, or a write under an Idempotency-Key
+    idempotent: bool
+    budgeted: bool
+
+
+def _ms(started: float) -> float:
+    return round((time.monotonic() - started) * 1000, 1)
+
+
+def _transport_error(
+    call: _Call, exc: requests.RequestException, timeout: float
+) -> errors.OtwaError:
+    """No HTTP answer: a timeout, or a connection that failed or broke."""
+    if isinstance(exc, requests.Timeout):
+        return errors.OtwaTimeout(
+            f"{call.method} {call.template} timed out after {timeout:g}s ({type(exc).__name__})",
+            request_id=call.request_id,
+        )
+    return errors.OtwaConnectionError(
+        f"{call.method} {call.template} failed: {type(exc).__name__}: {exc}",
+        request_id=call.request_id,
+        retryable=isinstance(
+            exc, requests.ConnectionError | requests.exceptions.ChunkedEncodingError
+        ),
+    )
+
+
+def _response_error(
+    call: _Call,
+    response: requests.Response,
+    body: Any,
+    parsed: bool,
+    request_id: str,
+    max_wait: float,
+) -> errors.OtwaError:
+    """The error for an answer that is not a usable 2xx (a redirect is never followed)."""
+    status = response.status_code
+    if 200 <= status < 300:  # a 2xx whose body is not JSON
+        return errors.OtwaAPIError(
+            f"{call.method} {call.template} answered {status} with a body that is not JSON",
+            status=status,
+            request_id=request_id,
+        )
+    if 300 <= status < 400:
+        return errors.OtwaAPIError(
+            f"{call.method} {call.template} answered a redirect ({status}); redirects are "
+            "never followed: check OTWA_BASE_URL",
+            status=status,
+            request_id=request_id,
+        )
+    error = errors.error_from_response(
+        status,
+        body,
+        request_id=request_id,
+        reason=response.reason or "",
+        reset_after=server_wait(response.headers, max_wait=max_wait),
+        idempotent=call.idempotent,
+    )
+    error.retry_after = parse_reset(response.headers.get("Retry-After"))
+    return error
 
 
 def _json(response: requests.Response) -> tuple[Any, bool]:

@@ -55,10 +55,12 @@ class OtwaError(Exception):
 
     ``status`` is the HTTP status (None when no response came), ``request_id`` the
     response's ``X-Request-Id`` (else the one we sent), ``body`` the parsed JSON error
-    body (or None), ``retryable`` whether the same call may succeed if tried again later.
+    body (or None), ``retryable`` whether the same call may succeed if tried again later,
+    ``retry_after`` the wait the answer named (``Retry-After``, seconds) or None.
     """
 
     retryable = False
+    retry_after: float | None = None
 
     def __init__(
         self,

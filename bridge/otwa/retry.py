@@ -22,6 +22,8 @@ import random
 import time
 from collections.abc import Callable, Mapping
 
+from bridge.otwa import errors
+
 Backoff = Callable[[int], float]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -82,3 +84,31 @@ def may_retry(method: str, has_idempotency_key: bool) -> bool:
 def default_sleep(seconds: float) -> None:
     if seconds > 0:
         time.sleep(seconds)
+
+
+def wait_before_retry(
+    error: errors.OtwaError,
+    *,
+    attempt: int,
+    max_retries: int,
+    may_resend: bool,
+    paced_by_budget: bool,
+    backoff: Backoff,
+    max_wait: float,
+) -> float | None:
+    """Seconds to wait before trying the call again after ``error`` on attempt ``attempt``,
+    or None when it must not be tried again (see the module docstring).
+
+    A 429 waits for the reset itself only when no shared budget paces the calls (with a
+    budget, the hold that ``Budget.observe`` set makes every process wait); an answer that
+    names a wait (``Retry-After``) is honoured, clamped to ``max_wait``.
+    """
+    if not (error.retryable and may_resend and attempt <= max_retries):
+        return None
+    wait = backoff(attempt)
+    if isinstance(error, errors.RateLimitedError):
+        if not paced_by_budget:
+            wait = max(wait, max_wait if error.reset_after is None else error.reset_after)
+    elif error.retry_after is not None:  # e.g. 503 + Retry-After
+        wait = max(wait, min(error.retry_after, max_wait))
+    return wait

@@ -1,37 +1,34 @@
-"""Adapter registry: panel adapter name -> the module that reads that panel's bodies.
+"""Panel adapters by name, and the configured panels built from the config file.
 
-An adapter module provides ``SCHEMA`` (file in webhooks/schema/), ``action_of(body)``
-(bridge action or None) and ``to_command(panel, body, *, webhook_id, request_id)``;
-optionally ``schema_errors(body)`` to report errors against the branch the body uses.
+Adding a panel: write ``bridge/panels/<name>.py`` with a :class:`~bridge.panels.base.Panel`
+subclass and add it to :data:`ADAPTERS`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import ModuleType
 from typing import Any
 
-from bridge.panels import generic, schemas, whmcs
+from bridge.panels.base import Panel
+from bridge.panels.config import PanelConfigError, read_panel_config
+from bridge.panels.generic import GenericPanel
+from bridge.panels.whmcs import WhmcsPanel
 
-ADAPTERS: dict[str, ModuleType] = {"generic": generic, "whmcs": whmcs}
-
-
-def adapter(name: str) -> ModuleType:
-    """The adapter module called ``name`` (KeyError if none)."""
-    return ADAPTERS[name]
+ADAPTERS: dict[str, type[Panel]] = {"generic": GenericPanel, "whmcs": WhmcsPanel}
 
 
-def schema_errors(name: str, body: Any) -> list[dict[str, str]]:
-    """Schema errors of ``body`` for adapter ``name``; empty when valid.
+def load_panels(toml: Mapping[str, Any], env: Mapping[str, str]) -> dict[str, Panel]:
+    """Every ``[panels.<name>]`` of the parsed config file as a Panel, secrets from ``env``.
 
-    For WHMCS (generic envelope *or* WHMCS vocabulary) errors are reported against the
-    branch the body's shape picks, so they point at the field to fix.
+    Raises :class:`~bridge.panels.config.PanelConfigError` naming the panel and key at fault.
     """
-    module = adapter(name)
-    if not schemas.errors(module.SCHEMA, body):
-        return []
-    if module is whmcs and isinstance(body, Mapping) and not whmcs.is_generic(body):
-        return schemas.errors(whmcs.SCHEMA, body, whmcs.WHMCS_BODY)
-    if module is whmcs:
-        return schemas.errors(generic.SCHEMA, body)
-    return schemas.errors(module.SCHEMA, body)
+    tables = toml.get("panels") or {}
+    if not isinstance(tables, Mapping):
+        raise PanelConfigError("[panels] must be a table of [panels.<name>] tables")
+    panels: dict[str, Panel] = {}
+    for name, table in tables.items():
+        if not isinstance(table, Mapping):
+            raise PanelConfigError(f"[panels.{name}] must be a table")
+        config = read_panel_config(str(name), table, env, tuple(ADAPTERS))
+        panels[config.name] = ADAPTERS[config.adapter](config)
+    return panels

@@ -1,27 +1,28 @@
-"""The hook body schemas of webhooks/schema/, enforced with jsonschema (draft 2020-12).
+"""The hook body schemas, enforced with jsonschema (draft 2020-12).
 
-Schemas are files at the repository top (webhooks/schema/), shared with the panel side;
-``BRIDGE_SCHEMA_DIR`` points elsewhere when the package is installed without the tree.
+The schema files ship inside the package (``bridge/panels/schema/``; the repository's
+``webhooks/schema`` points at them for the panel side), so an installed bridge validates
+without a checkout.
 """
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from functools import lru_cache
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "webhooks" / "schema"
 MAX_ERRORS = 20
 
 
-def schema_dir() -> Path:
-    return Path(os.environ.get("BRIDGE_SCHEMA_DIR") or SCHEMA_DIR)
+def schema_dir() -> Traversable:
+    """The folder of ``*.schema.json`` files inside the installed package."""
+    return resources.files("bridge.panels") / "schema"
 
 
 @lru_cache(maxsize=1)
@@ -29,8 +30,9 @@ def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
     """Every schema file, registered under its ``$id`` so files can ``$ref`` each other."""
     schemas: dict[str, dict[str, Any]] = {}
     registry: Registry = Registry()
-    for file in sorted(schema_dir().glob("*.schema.json")):
-        schema = json.loads(file.read_text())
+    files = [f for f in schema_dir().iterdir() if f.name.endswith(".schema.json")]
+    for file in sorted(files, key=lambda f: f.name):
+        schema = json.loads(file.read_text(encoding="utf-8"))
         Draft202012Validator.check_schema(schema)
         schemas[file.name] = schema
         registry = registry.with_resource(schema["$id"], Resource.from_contents(schema))

@@ -1,10 +1,15 @@
-"""The WHMCS adapter: the module ``$params`` vocabulary, or the generic envelope.
+"""The WHMCS panel: the module's ``$params`` vocabulary in, the WHMCS API out.
 
-The PHP module (webhooks/whmcs) forwards the module's ``$params``: ``serviceid``, ``pid``,
-``userid``, ``domain``, ``configoptions`` (customer-chosen options by name, values either
-``Label`` or ``id|Label``), ``customfields``, ``clientsdetails``; plus ``action`` and
-``params``. WHMCS function names (``CreateAccount``...) are accepted as action spellings.
-The service password in ``$params`` is never read.
+In: the PHP module (webhooks/whmcs) forwards the module's ``$params``: ``serviceid``,
+``pid``, ``userid``, ``domain``, ``configoptions`` (customer-chosen options by name, values
+either ``Label`` or ``id|Label``), ``customfields``, ``clientsdetails``; plus ``action`` and
+``params``. WHMCS function names (``CreateAccount``...) are accepted as action spellings,
+and so is the generic envelope. The service password in ``$params`` is never read.
+
+Out: write-back is ``UpdateClientProduct`` (IP, assigned IPs, username, password) and, for
+a new server, ``SendEmail`` with the configured welcome template; admin notices are
+``SendAdminEmail``. Each is one form-encoded POST to ``includes/api.php``; redirects are
+never followed.
 """
 
 from __future__ import annotations
@@ -13,12 +18,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from bridge.panels import generic
-from bridge.panels.generic import text
-from bridge.provisioning.commands import ACTIONS, Command
+from bridge.commands import Command
+from bridge.logs import redact
+from bridge.panels import schemas
+from bridge.panels.base import SERVER_READY, Notice, Panel, PanelRefused, WriteBack
+from bridge.panels.generic import envelope_command, text
 
-SCHEMA = "whmcs.schema.json"
 WHMCS_BODY = "/$defs/whmcs_body"
+GENERIC_SCHEMA = "generic.schema.json"
 
 # WHMCS module function / hook names -> bridge actions.
 ALIASES = {
@@ -35,15 +42,6 @@ ALIASES = {
 }
 # Client details worth carrying; anything else (passwords, security answers) is dropped.
 CLIENT_FIELDS = ("firstname", "lastname", "companyname", "email", "country", "language")
-
-
-def action_of(body: Mapping[str, Any]) -> str | None:
-    """The bridge action for ``body["action"]``: a bridge name or a WHMCS function name."""
-    action = body.get("action")
-    if not isinstance(action, str):
-        return None
-    action = ALIASES.get(action, action)
-    return action if action in ACTIONS else None
 
 
 def is_generic(body: Mapping[str, Any]) -> bool:
@@ -70,34 +68,120 @@ def _options(body: Mapping[str, Any]) -> dict[str, str]:
     return options
 
 
-def to_command(
-    panel: str, body: Mapping[str, Any], *, webhook_id: str, request_id: str | None = None
-) -> Command:
-    """The (schema-valid) body as a Command: serviceid -> service_id, pid -> product_id,
-    userid -> client_id, domain -> hostname, configoptions/customfields -> options."""
-    if is_generic(body):
-        command = generic.to_command(panel, body, webhook_id=webhook_id, request_id=request_id)
-        # The WHMCS module may forward option values as "id|Label" in the envelope too.
-        options = {k: option_label(v) for k, v in command.options.items()}
-        return replace(command, options=options)
-    details = body.get("clientsdetails") or {}
-    client: dict[str, Any] = {"id": text(body["userid"])}
-    client.update({k: details[k] for k in CLIENT_FIELDS if details.get(k) not in (None, "")})
-    params = dict(body.get("params") or {})
-    product = body.get("pid")
-    if body["action"] == "change_package" and params.get("product_id") is not None:
-        product = params["product_id"]
-    domain = body.get("domain")
-    return Command(
-        panel=panel,
-        action=body["action"],
-        service_id=text(body["serviceid"]),
-        webhook_id=webhook_id,
-        product_id=text(product) if product not in (None, "") else None,
-        client_id=client["id"],
-        hostname=domain.strip() if isinstance(domain, str) and domain.strip() else None,
-        options=_options(body),
-        params=params,
-        client=client,
-        request_id=request_id,
-    )
+class WhmcsPanel(Panel):
+    """A WHMCS installation with the otwabridge server module."""
+
+    SCHEMA = "whmcs.schema.json"
+    ALIASES = ALIASES
+
+    def schema_errors(self, body: Any) -> list[dict[str, str]]:
+        """Errors against the branch the body's shape picks (generic envelope or WHMCS
+        ``$params``), so they point at the field to fix."""
+        if not schemas.errors(self.SCHEMA, body):
+            return []
+        if isinstance(body, Mapping) and not is_generic(body):
+            return schemas.errors(self.SCHEMA, body, WHMCS_BODY)
+        return schemas.errors(GENERIC_SCHEMA, body)
+
+    def to_command(
+        self, body: Mapping[str, Any], *, webhook_id: str, request_id: str | None = None
+    ) -> Command:
+        """serviceid -> service_id, pid -> product_id, userid -> client_id, domain ->
+        hostname, configoptions/customfields -> options."""
+        if is_generic(body):
+            command = envelope_command(
+                self.name, body, webhook_id=webhook_id, request_id=request_id
+            )
+            # The WHMCS module may forward option values as "id|Label" in the envelope too.
+            options = {k: option_label(v) for k, v in command.options.items()}
+            return replace(command, options=options)
+        details = body.get("clientsdetails") or {}
+        client: dict[str, Any] = {"id": text(body["userid"])}
+        client.update({k: details[k] for k in CLIENT_FIELDS if details.get(k) not in (None, "")})
+        params = dict(body.get("params") or {})
+        product = body.get("pid")
+        if body["action"] == "change_package" and params.get("product_id") is not None:
+            product = params["product_id"]
+        domain = body.get("domain")
+        return Command(
+            panel=self.name,
+            action=body["action"],
+            service_id=text(body["serviceid"]),
+            webhook_id=webhook_id,
+            product_id=text(product) if product not in (None, "") else None,
+            client_id=client["id"],
+            hostname=domain.strip() if isinstance(domain, str) and domain.strip() else None,
+            options=_options(body),
+            params=params,
+            client=client,
+            request_id=request_id,
+        )
+
+    # -- the WHMCS API -------------------------------------------------------------------
+
+    @property
+    def can_write_back(self) -> bool:
+        return bool(self.config.api_url)
+
+    def call(self, action: str, fields: Mapping[str, Any], *, timeout: float) -> dict[str, Any]:
+        """POST one WHMCS API action (form-encoded, ``responsetype=json``); the parsed reply.
+
+        Raises PanelUnavailable (unreachable, 5xx, 429) or PanelRefused (``result=error``,
+        a 4xx, a redirect) with the panel's message, secrets masked.
+        """
+        config = self.config
+        if not config.api_url:
+            raise PanelRefused(f"panel {self.name} has no api_url configured")
+        data: dict[str, Any] = {
+            "action": action,
+            "identifier": config.api_identifier or "",
+            "secret": config.api_secret or "",
+            "responsetype": "json",
+            **fields,
+        }
+        if config.api_access_key:
+            data["accesskey"] = config.api_access_key
+        response = self._post(config.api_url, data=data, timeout=timeout)
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or body.get("result") != "success":
+            message = body.get("message") if isinstance(body, dict) else None
+            message = redact(str(message or f"HTTP {response.status_code}"))
+            raise PanelRefused(
+                f"Panel {self.name} refused {action}: {message}. Check the panel's API "
+                "credentials, its API role and IP allow-list, then `otwa-bridge ops retry`."
+            )
+        return body
+
+    def write_back(self, update: WriteBack, *, timeout: float) -> None:
+        fields: dict[str, Any] = {
+            "serviceid": update.service_id,
+            "serviceusername": update.username or "",
+            "servicepassword": update.password or "",
+        }
+        if update.ip:
+            fields["dedicatedip"] = update.ip
+        if update.additional_ips is not None:
+            fields["assignedips"] = "\n".join(update.additional_ips)
+        self.call("UpdateClientProduct", fields, timeout=timeout)
+        if update.event == SERVER_READY and self.config.welcome_email:
+            # After the write-back, so the template's IP and password fields are filled.
+            # A crash between this call and the job's commit re-sends it on retry: a
+            # duplicate e-mail is the lesser harm next to a welcome without credentials.
+            self.call(
+                "SendEmail",
+                {"messagename": self.config.welcome_email, "id": update.service_id},
+                timeout=timeout,
+            )
+
+    def notify_admins(self, notice: Notice, *, timeout: float) -> bool:
+        if not (self.can_write_back and self.config.notify_admins):
+            return False
+        self.call(
+            "SendAdminEmail",
+            {"customsubject": notice.subject, "custommessage": notice.message, "type": "system"},
+            timeout=timeout,
+        )
+        return True

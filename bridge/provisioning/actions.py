@@ -10,7 +10,6 @@ transaction. Nothing here stores a password or an SSO link.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -25,9 +24,6 @@ from bridge.provisioning.context import Context
 from bridge.provisioning.failures import Refusal, Transient
 
 log = logging.getLogger("bridge.provisioning")
-
-_products_cache: dict[str, tuple[float, list[Any]]] = {}
-PRODUCTS_TTL = 300.0
 
 
 @dataclass
@@ -53,12 +49,7 @@ def _require_server(ctx: Context) -> str:
     server_id = ctx.server_id
     if server_id:
         return server_id
-    pending = ctx.db.execute(
-        "SELECT 1 FROM operations WHERE panel = ? AND service_id = ? AND action = 'create'"
-        " AND state IN ('queued', 'building') LIMIT 1",
-        [ctx.op["panel"], ctx.op["service_id"]],
-    ).fetchone()
-    if pending:
+    if ops.create_pending(ctx.db, ctx.op["panel"], ctx.op["service_id"]):
         raise Transient("the service's server is still being ordered", 1.0)
     raise Refusal(
         "no_server",
@@ -71,20 +62,10 @@ def _status(ctx: Context, server_id: str) -> str | None:
     return ctx.client().get_server(server_id).status
 
 
-def _products(ctx: Context) -> list[Any]:
-    base = str(ctx.settings.get("OTWA_BASE_URL"))
-    hit = _products_cache.get(base)
-    if hit and time.monotonic() - hit[0] < PRODUCTS_TTL:
-        return hit[1]
-    products = ctx.client().products()
-    _products_cache[base] = (time.monotonic(), products)
-    return products
-
-
 def _plan(ctx: Context, plan: str) -> Any:
-    for product in _products(ctx):
-        if plan == product.id or plan.lower() == str(product.name).lower():
-            return product
+    product = ctx.bridge.plans.find(plan, ctx.client())
+    if product is not None:
+        return product
     raise Refusal(
         "unknown_plan",
         f"Otwa has no plan {plan!r}; fix the products map (otwa-bridge check-config).",
@@ -116,13 +97,8 @@ def mark_sent(ctx: Context, *, restart: bool = False) -> None:
     """Commit the replay-window start before the first keyed request leaves."""
     if ctx.op.get("first_sent_at") and not restart:
         return
-    t = ops.now()
     with store.write(ctx.db):
-        ctx.db.execute(
-            "UPDATE operations SET first_sent_at = ?, updated_at = ? WHERE id = ?",
-            [t, t, ctx.op["id"]],
-        )
-    ctx.op["first_sent_at"] = t
+        ops.mark_sent(ctx.db, ctx.op, now=ctx.now())
 
 
 def find_by_label(ctx: Context, label: str) -> Any | None:
@@ -167,8 +143,8 @@ def create(ctx: Context) -> Done:
     placement = op["params"]["placement"]
     if op.get("server_id"):  # ordered before a crash; the build poll takes it from here
         return Done(ops.BUILDING, server_id=op["server_id"], build=True, reason="already ordered")
-    window = ctx.settings["OTWA_REPLAY_WINDOW"]
-    if op.get("first_sent_at") and ops.now() - op["first_sent_at"] > window:
+    window = ctx.bridge.settings.otwa_replay_window
+    if op.get("first_sent_at") and ctx.now() - op["first_sent_at"] > window:
         found = find_by_label(ctx, placement["label"])
         if found is not None:
             return Done(
@@ -302,7 +278,7 @@ def terminate(ctx: Context) -> Done:
                 result={"server_id": server_id, "terminated": True, "already_gone": True},
                 service={"state": "terminated"},
             )
-        destroy_at = ops.now() + grace
+        destroy_at = ctx.now() + grace
         return Done(
             ops.SCHEDULED,
             result={"server_id": server_id, "power": what, "destroy_at": destroy_at},
@@ -409,11 +385,8 @@ def change_package(ctx: Context) -> Done:
 
 
 def _not_suspended(ctx: Context) -> None:
-    row = ctx.db.execute(
-        "SELECT suspended FROM services WHERE panel = ? AND service_id = ?",
-        [ctx.op["panel"], ctx.op["service_id"]],
-    ).fetchone()
-    if row and row[0]:
+    service = ops.get_service(ctx.db, ctx.op["panel"], ctx.op["service_id"])
+    if service and service["suspended"]:
         raise Refusal(
             "service_suspended",
             f"Service {ctx.op['service_id']} is suspended; unsuspend it first.",

@@ -1,8 +1,7 @@
-"""Operator views and controls behind ``otwa-bridge ops list|retry|cancel``."""
+"""Operator views and controls behind ``otwa-bridge ops list|show|retry|cancel``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import sqlite_utils
@@ -11,6 +10,7 @@ from bridge import store
 from bridge.errors import BridgeError
 from bridge.provisioning import intake, jobs
 from bridge.provisioning import operations as ops
+from bridge.runtime import Bridge
 
 
 def list_operations(
@@ -58,18 +58,37 @@ def list_operations(
     return out
 
 
-def retry(db: sqlite_utils.Database, operation_id: str, settings: Mapping[str, Any]) -> str:
+def show(db: sqlite_utils.Database, operation_id: str) -> dict[str, Any]:
+    """The operation, its transition history (oldest first) and its jobs."""
+    op = ops.get(db, operation_id)
+    if op is None:
+        raise BridgeError(f"No operation {operation_id}.", code="not_found", status=404)
+    return {"operation": op, "history": ops.history(db, operation_id), "jobs": _jobs(db, op)}
+
+
+def _jobs(db: sqlite_utils.Database, op: dict[str, Any]) -> list[dict[str, Any]]:
+    cur = db.execute(
+        "SELECT id, kind, state, attempts, max_attempts, run_after, last_error FROM jobs"
+        " WHERE operation_id = ? ORDER BY id",
+        [op["id"]],
+    )
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def retry(db: sqlite_utils.Database, operation_id: str, bridge: Bridge) -> str:
     """Re-queue a failed, dead or cancelled operation; returns the state it resumes in."""
     with store.write(db):
         op = ops.get(db, operation_id)
         if op is None:
             raise BridgeError(f"No operation {operation_id}.", code="not_found", status=404)
-        return intake.reopen(db, op, settings)
+        return intake.reopen(db, op, bridge)
 
 
-def cancel(db: sqlite_utils.Database, operation_id: str) -> None:
+def cancel(db: sqlite_utils.Database, operation_id: str, bridge: Bridge) -> None:
     """Cancel a queued or scheduled operation whose job is not running right now."""
     with store.write(db):
+        now = bridge.clock.now()
         op = ops.get(db, operation_id)
         if op is None:
             raise BridgeError(f"No operation {operation_id}.", code="not_found", status=404)
@@ -80,31 +99,20 @@ def cancel(db: sqlite_utils.Database, operation_id: str) -> None:
                 code="not_cancellable",
                 status=409,
             )
-        leased = db.execute(
-            "SELECT 1 FROM jobs WHERE operation_id = ? AND state = 'leased'"
-            " AND lease_expires_at >= ?",
-            [operation_id, ops.now()],
-        ).fetchone()
-        if leased:
+        if jobs.leased_now(db, operation_id, now=now):
             raise BridgeError(
                 f"Operation {operation_id} is running right now; try again in a moment.",
                 code="in_progress",
                 status=409,
             )
-        db.execute(
-            "UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE operation_id = ?"
-            " AND state IN ('ready', 'leased')",
-            [ops.now(), operation_id],
-        )
+        jobs.cancel_all(db, operation_id, now=now)
         ops.transition(
             db,
             op,
             ops.CANCELLED,
+            now=now,
             reason="cancelled by operator",
             error_message="Cancelled by an operator (otwa-bridge ops cancel).",
         )
         if op["action"] == "terminate" and op["state"] == ops.CANCELLED:
-            ops.update_service(db, op["panel"], op["service_id"], state="active")
-
-
-__all__ = ["list_operations", "retry", "cancel", "jobs"]
+            ops.update_service(db, op["panel"], op["service_id"], now=now, state="active")

@@ -3,85 +3,38 @@
 :func:`record` runs inside the hook's open write transaction (it joins it through a
 savepoint) so the webhook row, the operation, its job and the service row commit
 together, before any Otwa call. Refusals that need no Otwa call (invoice_paid for now,
-an unknown service, power, SSO or reinstall while suspended, a plan change Otwa cannot do) raise a
-:class:`bridge.errors.BridgeError` and record nothing.
+an unknown service, power, SSO or reinstall while suspended, a plan change Otwa cannot do)
+raise a :class:`bridge.errors.BridgeError` and record nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import uuid
-from collections.abc import Mapping
 from typing import Any
 
 import sqlite_utils
 
 from bridge import store
+from bridge.commands import ACTIONS, Command
 from bridge.errors import BridgeError
 from bridge.provisioning import jobs, keys
 from bridge.provisioning import operations as ops
-from bridge.provisioning.commands import ACTIONS, Command
-from bridge.provisioning.context import catalog
+from bridge.runtime import Bridge
 
 # Actions whose operations need an existing server of the service.
 NEEDS_SERVICE = tuple(a for a in ACTIONS if a not in ("create", "test_connection", "invoice_paid"))
 
 
-def _hold(settings: Mapping[str, Any]) -> float:
+def _hold(bridge: Bridge) -> float:
     """Delay before the worker may take a just-recorded job: the hook tries it first."""
-    return max(0.0, settings["INLINE_HOLD_SECONDS"])
+    return max(0.0, bridge.settings.inline_hold_seconds)
 
 
-def _insert_operation(
-    db: sqlite_utils.Database,
-    command: Command,
-    generation: int,
-    *,
-    params: dict[str, Any],
-    key: str | None = None,
-    state: str = ops.QUEUED,
-    result: dict[str, Any] | None = None,
-    server_id: str | None = None,
-) -> dict[str, Any]:
-    t = ops.now()
-    op = {
-        "id": "op_" + uuid.uuid4().hex[:20],
-        "panel": command.panel,
-        "service_id": command.service_id,
-        "generation": generation,
-        "action": command.action,
-        "state": state,
-        "idempotency_key": key,
-        "key_epoch": 0,
-        "params": params,
-        "webhook_id": command.webhook_id,
-        "request_id": command.request_id or command.webhook_id,
-        "server_id": server_id,
-        "result": result,
-        "created_at": t,
-        "updated_at": t,
-    }
-    row = dict(op)
-    row["params"] = _json(params)
-    row["result"] = _json(result) if result is not None else None
-    cols = ", ".join(row)
-    marks = ", ".join("?" for _ in row)
-    db.execute(f"INSERT INTO operations ({cols}) VALUES ({marks})", list(row.values()))  # noqa: S608
-    ops.log_transition(op, None, state, "recorded")
-    return op
+def _placement(bridge: Bridge, command: Command, generation: int) -> dict[str, Any]:
+    return dataclasses.asdict(bridge.catalog.place(command, generation))
 
 
-def _json(value: Any) -> str:
-    import json
-
-    return json.dumps(value, sort_keys=True, default=str)
-
-
-def _placement(settings: Mapping[str, Any], command: Command, generation: int) -> dict[str, Any]:
-    return dataclasses.asdict(catalog(settings).place(command, generation))
-
-
-def record(db: sqlite_utils.Database, command: Command, settings: Mapping[str, Any]) -> str:
+def record(db: sqlite_utils.Database, command: Command, bridge: Bridge) -> str:
     """Record ``command`` as an operation + job (+ service row); returns the operation id.
 
     Called inside the caller's write transaction; makes no HTTP call. A second create for
@@ -98,43 +51,39 @@ def record(db: sqlite_utils.Database, command: Command, settings: Mapping[str, A
         )
     if action not in ACTIONS:
         raise BridgeError(f"Unknown action {action!r}.", code="unknown_action", status=400)
+    now = bridge.clock.now()
     with store.write(db):
         if action == "create":
-            return _record_create(db, command, settings)
+            return _record_create(db, command, bridge, now)
         if action == "test_connection":
-            op = _insert_operation(db, command, 0, params={})
-            jobs.enqueue(db, op, "read", max_attempts=1, delay=_hold(settings))
-            return op["id"]
+            op = ops.insert(db, command, 0, now=now, params={})
+            jobs.enqueue(db, op, "read", now=now, max_attempts=1, delay=_hold(bridge))
+            return str(op["id"])
         service = ops.get_service(db, command.panel, command.service_id)
         if service is None or service["state"] == "terminated":
             if action == "terminate":
-                op = _insert_operation(
+                op = ops.insert(
                     db,
                     command,
                     service["generation"] if service else 0,
+                    now=now,
                     params={},
                     state=ops.DONE,
                     result={"terminated": True, "already_gone": True},
                 )
-                return op["id"]
+                return str(op["id"])
             raise BridgeError(
                 f"Service {command.service_id} of panel {command.panel} has no Otwa server "
                 "(never created through the bridge, or terminated). Nothing was changed.",
                 code="no_server",
                 status=404,
             )
-        return _record_for_service(db, command, settings, service)
+        return _record_for_service(db, command, bridge, service, now)
 
 
-def _record_for_service(
-    db: sqlite_utils.Database,
-    command: Command,
-    settings: Mapping[str, Any],
-    service: dict[str, Any],
-) -> str:
-    action = command.action
-    generation = int(service["generation"])
-    params: dict[str, Any] = dict(command.params)
+def _refuse_before_recording(command: Command, service: dict[str, Any]) -> None:
+    """Refusals the command itself shows: nothing is recorded for them."""
+    action, params = command.action, command.params
     # Reinstall boots the server: allowed while suspended it would undo the suspension.
     if action in ("power", "sso", "reinstall") and service["suspended"]:
         raise BridgeError(
@@ -153,8 +102,21 @@ def _record_for_service(
             code="bad_request",
             status=400,
         )
+
+
+def _record_for_service(
+    db: sqlite_utils.Database,
+    command: Command,
+    bridge: Bridge,
+    service: dict[str, Any],
+    now: float,
+) -> str:
+    action = command.action
+    generation = int(service["generation"])
+    params: dict[str, Any] = dict(command.params)
+    _refuse_before_recording(command, service)
     if action == "change_package":
-        placement = _placement(settings, command, generation)
+        placement = _placement(bridge, command, generation)
         if service.get("plan") and placement["plan"] != service["plan"]:
             raise BridgeError(
                 f"Otwa cannot change plan {service['plan']} to {placement['plan']} in place "
@@ -165,40 +127,43 @@ def _record_for_service(
             )
         params["placement"] = placement
     if action == "reinstall":
-        placement = _placement_for_reinstall(settings, command, generation)
-        params["placement"] = placement
+        params["placement"] = _placement_for_reinstall(bridge, command)
     if action == "terminate":
-        params["grace_seconds"] = float(
-            params.get("grace_seconds", settings["TERMINATE_GRACE_SECONDS"]) or 0
-        )
+        default_grace = bridge.settings.terminate_grace_seconds
+        params["grace_seconds"] = float(params.get("grace_seconds", default_grace) or 0)
     if action == "suspend":
-        ops.update_service(db, command.panel, command.service_id, suspended=1)
+        ops.update_service(db, command.panel, command.service_id, now=now, suspended=1)
     if action == "unsuspend":
-        ops.update_service(db, command.panel, command.service_id, suspended=0)
-        _cancel_grace(db, command, service)
+        ops.update_service(db, command.panel, command.service_id, now=now, suspended=0)
+        _cancel_grace(db, command, service, now)
     key = None
     if action == "reinstall":
         key = keys.idempotency_key(
             command.panel, command.service_id, action, generation, extra=command.webhook_id
         )
-    op = _insert_operation(
-        db, command, generation, params=params, key=key, server_id=service.get("server_id")
+    op = ops.insert(
+        db,
+        command,
+        generation,
+        now=now,
+        params=params,
+        key=key,
+        server_id=service.get("server_id"),
     )
     kind = "read" if action in ops.READ_ACTIONS else "run"
     jobs.enqueue(
         db,
         op,
         kind,
-        max_attempts=1 if kind == "read" else settings["JOB_MAX_ATTEMPTS"],
-        delay=_hold(settings),
+        now=now,
+        max_attempts=1 if kind == "read" else bridge.settings.job_max_attempts,
+        delay=_hold(bridge),
     )
-    return op["id"]
+    return str(op["id"])
 
 
-def _placement_for_reinstall(
-    settings: Mapping[str, Any], command: Command, generation: int
-) -> dict[str, Any]:
-    cat = catalog(settings)
+def _placement_for_reinstall(bridge: Bridge, command: Command) -> dict[str, Any]:
+    cat = bridge.catalog
     product = None
     panel = cat.panels.get(command.panel)
     if panel is not None and command.product_id is not None:
@@ -219,72 +184,55 @@ def _placement_for_reinstall(
     return {"os": choice.os, "os_template": choice.os_template}
 
 
-def _cancel_grace(db: sqlite_utils.Database, command: Command, service: dict[str, Any]) -> None:
+def _cancel_grace(
+    db: sqlite_utils.Database, command: Command, service: dict[str, Any], now: float
+) -> None:
     """Unsuspend cancels a terminate waiting out its grace period."""
-    rows = db.execute(
-        "SELECT id FROM operations WHERE panel = ? AND service_id = ? AND action = 'terminate'"
-        " AND state = 'scheduled'",
-        [command.panel, command.service_id],
-    ).fetchall()
-    for (op_id,) in rows:
-        if jobs.cancel_open(db, op_id, ("destroy",)):
+    for op_id in ops.scheduled_terminates(db, command.panel, command.service_id):
+        if jobs.cancel_open(db, op_id, ("destroy",), now=now):
             op = ops.get(db, op_id)
             assert op is not None
             ops.transition(
                 db,
                 op,
                 ops.CANCELLED,
+                now=now,
                 reason="unsuspended during the grace period",
                 error_message="Cancelled by unsuspend during the grace period.",
             )
     if service["state"] == "terminating":
-        ops.update_service(db, command.panel, command.service_id, state="active")
+        ops.update_service(db, command.panel, command.service_id, now=now, state="active")
 
 
-def _record_create(db: sqlite_utils.Database, command: Command, settings: Mapping[str, Any]) -> str:
+def _record_create(db: sqlite_utils.Database, command: Command, bridge: Bridge, now: float) -> str:
     service = ops.get_service(db, command.panel, command.service_id)
     if service is None or service["state"] == "terminated":
         generation = 1 if service is None else int(service["generation"]) + 1
     else:
         generation = int(service["generation"])
-    existing = db.execute(
-        "SELECT id FROM operations WHERE panel = ? AND service_id = ? AND generation = ?"
-        " AND action = 'create'",
-        [command.panel, command.service_id, generation],
-    ).fetchone()
+    existing = ops.create_of(db, command.panel, command.service_id, generation)
     if existing is not None:
-        op = ops.get(db, existing[0])
+        op = ops.get(db, existing)
         assert op is not None
         if op["state"] in (ops.FAILED, ops.DEAD, ops.CANCELLED):
-            reopen(
-                db,
-                op,
-                settings,
-                request_id=command.request_id,
-                hold=_hold(settings),
-            )
-        return op["id"]
-    placement = _placement(settings, command, generation)  # raises a 422 BridgeError
-    t = ops.now()
+            reopen(db, op, bridge, request_id=command.request_id, hold=_hold(bridge))
+        return str(op["id"])
+    placement = _placement(bridge, command, generation)  # raises a 422 BridgeError
     if service is None:
-        db.execute(
-            "INSERT INTO services (panel, service_id, generation, state, suspended, label, plan,"
-            " created_at, updated_at) VALUES (?, ?, ?, 'provisioning', 0, ?, ?, ?, ?)",
-            [
-                command.panel,
-                command.service_id,
-                generation,
-                placement["label"],
-                placement["plan"],
-                t,
-                t,
-            ],
+        ops.insert_service(
+            db,
+            command,
+            now=now,
+            generation=generation,
+            label=placement["label"],
+            plan=placement["plan"],
         )
     else:
         ops.update_service(
             db,
             command.panel,
             command.service_id,
+            now=now,
             generation=generation,
             state="provisioning",
             suspended=0,
@@ -293,17 +241,29 @@ def _record_create(db: sqlite_utils.Database, command: Command, settings: Mappin
             plan=placement["plan"],
         )
     key = keys.idempotency_key(command.panel, command.service_id, "create", generation)
-    op = _insert_operation(
-        db, command, generation, params={**command.params, "placement": placement}, key=key
+    op = ops.insert(
+        db,
+        command,
+        generation,
+        now=now,
+        params={**command.params, "placement": placement},
+        key=key,
     )
-    jobs.enqueue(db, op, "run", max_attempts=settings["JOB_MAX_ATTEMPTS"], delay=_hold(settings))
-    return op["id"]
+    jobs.enqueue(
+        db,
+        op,
+        "run",
+        now=now,
+        max_attempts=bridge.settings.job_max_attempts,
+        delay=_hold(bridge),
+    )
+    return str(op["id"])
 
 
 def reopen(
     db: sqlite_utils.Database,
     op: dict[str, Any],
-    settings: Mapping[str, Any],
+    bridge: Bridge,
     *,
     request_id: str | None = None,
     hold: float = 0.0,
@@ -322,6 +282,7 @@ def reopen(
             code="not_retryable",
             status=409,
         )
+    now = bridge.clock.now()
     fields: dict[str, Any] = {
         "error_code": None,
         "error_message": None,
@@ -349,15 +310,16 @@ def reopen(
         resume_kind = ""
     if op["action"] in ops.READ_ACTIONS:
         resume_kind = "read"
-    ops.transition(db, op, state, reason="retry requested", **fields)
+    ops.transition(db, op, state, now=now, reason="retry requested", **fields)
     if op["action"] == "create":
-        ops.update_service(db, op["panel"], op["service_id"], state="provisioning")
+        ops.update_service(db, op["panel"], op["service_id"], now=now, state="provisioning")
     if resume_kind:
         jobs.enqueue(
             db,
             op,
             resume_kind,
-            max_attempts=1 if resume_kind == "read" else settings["JOB_MAX_ATTEMPTS"],
+            now=now,
+            max_attempts=1 if resume_kind == "read" else bridge.settings.job_max_attempts,
             delay=hold if resume_kind in ("run", "read") else 0.0,
         )
     return state

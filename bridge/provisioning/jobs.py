@@ -9,7 +9,8 @@ older ``run`` job of the same service is unfinished.
 
 Failure: ``run_after = now + U(0, min(cap, base * 2**attempts))`` (full jitter); after
 ``max_attempts`` the job is ``dead``. Every function here expects the caller's write
-transaction (``store.write``) and never makes an HTTP call.
+transaction (``store.write``) and its time ``now`` (the Bridge's clock), and never makes an
+HTTP call.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ import threading
 from typing import Any
 
 import sqlite_utils
-
-from bridge.provisioning.operations import now
 
 READY, LEASED, DONE, DEAD, CANCELLED = "ready", "leased", "done", "dead", "cancelled"
 OPEN = (READY, LEASED)
@@ -49,13 +48,14 @@ def enqueue(
     operation: dict[str, Any],
     kind: str,
     *,
+    now: float,
     max_attempts: int,
     delay: float = 0.0,
     payload: dict[str, Any] | None = None,
 ) -> int:
-    """Add a ready job for ``operation``; returns its id."""
+    """Add a job for ``operation``, due ``delay`` seconds after ``now``; returns its id."""
     assert kind in KINDS
-    t = now()
+    t = now
     cur = db.execute(
         "INSERT INTO jobs (operation_id, panel, service_id, kind, state, attempts, max_attempts,"
         " run_after, payload, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?)",
@@ -89,6 +89,7 @@ def claim(
     owner: str,
     lease_seconds: float,
     *,
+    now: float,
     job_id: int | None = None,
     kinds: tuple[str, ...] = KINDS,
 ) -> dict[str, Any] | None:
@@ -96,7 +97,7 @@ def claim(
 
     The claim is one ``UPDATE ... RETURNING`` so two claimers can never get the same job.
     """
-    t = now()
+    t = now
     params: dict[str, Any] = {"now": t, "owner": owner, "until": t + lease_seconds}
     due = ":now"
     if job_id is not None:
@@ -116,16 +117,6 @@ def claim(
     return _row(db.execute(sql, params))
 
 
-def extend(db: sqlite_utils.Database, job: dict[str, Any], lease_seconds: float) -> bool:
-    """Renew our lease; False when it was lost (another claimer took the job)."""
-    cur = db.execute(
-        "UPDATE jobs SET lease_expires_at = ?"
-        " WHERE id = ? AND lease_owner = ? AND state = 'leased'",
-        [now() + lease_seconds, job["id"], job["lease_owner"]],
-    )
-    return cur.rowcount == 1
-
-
 def still_ours(db: sqlite_utils.Database, job: dict[str, Any]) -> bool:
     """True while ``job`` is leased by the same owner (fencing before recording results)."""
     row = db.execute(
@@ -135,12 +126,14 @@ def still_ours(db: sqlite_utils.Database, job: dict[str, Any]) -> bool:
     return row is not None
 
 
-def finish(db: sqlite_utils.Database, job: dict[str, Any], state: str = DONE) -> bool:
+def finish(
+    db: sqlite_utils.Database, job: dict[str, Any], *, now: float, state: str = DONE
+) -> bool:
     """Close our leased job as ``done`` (or ``dead``/``cancelled``); False if the lease was lost."""
     cur = db.execute(
         "UPDATE jobs SET state = ?, lease_owner = NULL, lease_expires_at = NULL, updated_at = ?"
         " WHERE id = ? AND lease_owner = ? AND state = 'leased'",
-        [state, now(), job["id"], job["lease_owner"]],
+        [state, now, job["id"], job["lease_owner"]],
     )
     return cur.rowcount == 1
 
@@ -156,6 +149,7 @@ def retry(
     job: dict[str, Any],
     error: str,
     *,
+    now: float,
     base: float,
     cap: float,
     at_least: float = 0.0,
@@ -167,25 +161,63 @@ def retry(
     if not still_ours(db, job):
         return LEASED
     if job["attempts"] >= job["max_attempts"]:
-        state, run_after = DEAD, now()
+        state, run_after = DEAD, now
     else:
-        state, run_after = READY, now() + max(at_least, backoff(job["attempts"], base, cap))
+        state, run_after = READY, now + max(at_least, backoff(job["attempts"], base, cap))
     db.execute(
         "UPDATE jobs SET state = ?, run_after = ?, last_error = ?, lease_owner = NULL,"
         " lease_expires_at = NULL, updated_at = ? WHERE id = ?",
-        [state, run_after, error[:500], now(), job["id"]],
+        [state, run_after, error[:500], now, job["id"]],
     )
     return state
 
 
-def release(db: sqlite_utils.Database, job: dict[str, Any], *, delay: float = 0.0) -> None:
+def release(
+    db: sqlite_utils.Database, job: dict[str, Any], *, now: float, delay: float = 0.0
+) -> None:
     """Give the lease back without counting the attempt (e.g. waiting on another operation)."""
     db.execute(
         "UPDATE jobs SET state = 'ready', attempts = MAX(0, attempts - 1), run_after = ?,"
         " lease_owner = NULL, lease_expires_at = NULL, updated_at = ?"
         " WHERE id = ? AND lease_owner = ? AND state = 'leased'",
-        [now() + delay, now(), job["id"], job["lease_owner"]],
+        [now + delay, now, job["id"], job["lease_owner"]],
     )
+
+
+def hand_over(db: sqlite_utils.Database, job_id: int, *, now: float) -> None:
+    """A job held for the hook's inline attempt that the hook will not try: due at once."""
+    db.execute(
+        "UPDATE jobs SET run_after = min(run_after, ?) WHERE id = ? AND state = 'ready'",
+        [now, job_id],
+    )
+
+
+def leased_now(db: sqlite_utils.Database, operation_id: str, *, now: float) -> bool:
+    """True while one of the operation's jobs is leased by a live claimer."""
+    row = db.execute(
+        "SELECT 1 FROM jobs WHERE operation_id = ? AND state = 'leased' AND lease_expires_at >= ?",
+        [operation_id, now],
+    ).fetchone()
+    return row is not None
+
+
+def cancel_all(db: sqlite_utils.Database, operation_id: str, *, now: float) -> int:
+    """Cancel every open (ready or leased) job of the operation; returns how many."""
+    cur = db.execute(
+        "UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE operation_id = ?"
+        " AND state IN ('ready', 'leased')",
+        [now, operation_id],
+    )
+    return cur.rowcount
+
+
+def anything_open(db: sqlite_utils.Database) -> bool:
+    """True while any job is ready or leased, or any build is being waited for."""
+    row = db.execute(
+        "SELECT (SELECT COUNT(*) FROM jobs WHERE state IN ('ready', 'leased'))"
+        " + (SELECT COUNT(*) FROM operations WHERE state = 'building')"
+    ).fetchone()
+    return bool(row[0])
 
 
 def open_job(
@@ -210,12 +242,14 @@ def latest(db: sqlite_utils.Database, operation_id: str) -> dict[str, Any] | Non
     )
 
 
-def cancel_open(db: sqlite_utils.Database, operation_id: str, kinds: tuple[str, ...]) -> int:
+def cancel_open(
+    db: sqlite_utils.Database, operation_id: str, kinds: tuple[str, ...], *, now: float
+) -> int:
     """Cancel the operation's ready (not leased) jobs of ``kinds``; returns how many."""
     marks = ", ".join("?" for _ in kinds)
     cur = db.execute(
         f"UPDATE jobs SET state = 'cancelled', updated_at = ? WHERE operation_id = ?"  # noqa: S608
         f" AND state = 'ready' AND kind IN ({marks})",
-        [now(), operation_id, *kinds],
+        [now, operation_id, *kinds],
     )
     return cur.rowcount

@@ -11,21 +11,25 @@ States (docs/provisioning.md)::
        ├──► done | failed | dead | cancelled          (everything else)
 
 ``queued`` covers "waiting for its job" and "being retried" (``last_error`` says why).
-Every transition goes through :func:`transition`, which logs one structured line with the
-request id carried from the hook. Callers hold the write transaction; nothing here calls
-HTTP.
+
+This module is the only writer of the ``operations`` and ``services`` tables. Every state
+change goes through :func:`transition`, which keeps the transition in the operation's
+history (``operation_transitions``: time, from, to, why; ``otwa-bridge ops show``) and logs
+one structured line carrying the request id from the hook. Callers hold the write
+transaction and pass ``now``, the transaction's time from the Bridge's clock; nothing here
+calls HTTP.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import time
+import uuid
 from typing import Any
 
 import sqlite_utils
 
-from bridge.provisioning.commands import Outcome
+from bridge.commands import Command, Outcome
 
 log = logging.getLogger("bridge.provisioning")
 
@@ -37,10 +41,6 @@ FINAL_STATES = (DONE, FAILED, DEAD, CANCELLED)
 ACCEPTED_STATES = (BUILDING, WRITEBACK, DONE)
 
 READ_ACTIONS = ("sso", "status", "usage", "test_connection")
-
-
-def now() -> float:
-    return time.time()
 
 
 def get(db: sqlite_utils.Database, operation_id: str) -> dict[str, Any] | None:
@@ -66,15 +66,108 @@ def get_service(db: sqlite_utils.Database, panel: str, service_id: str) -> dict[
     return dict(zip([d[0] for d in cur.description], row, strict=True))
 
 
-def update_service(db: sqlite_utils.Database, panel: str, service_id: str, **fields: Any) -> None:
+def insert_service(
+    db: sqlite_utils.Database,
+    command: Command,
+    *,
+    now: float,
+    generation: int,
+    label: str,
+    plan: str,
+) -> None:
+    """The service row of a first create (state ``provisioning``)."""
+    db.execute(
+        "INSERT INTO services (panel, service_id, generation, state, suspended, label, plan,"
+        " created_at, updated_at) VALUES (?, ?, ?, 'provisioning', 0, ?, ?, ?, ?)",
+        [command.panel, command.service_id, generation, label, plan, now, now],
+    )
+
+
+def update_service(
+    db: sqlite_utils.Database, panel: str, service_id: str, *, now: float, **fields: Any
+) -> None:
     """Set ``fields`` on the service row (inside the caller's transaction)."""
     if not fields:
         return
-    fields["updated_at"] = now()
+    fields["updated_at"] = now
     sets = ", ".join(f"{k} = ?" for k in fields)
     db.execute(
         f"UPDATE services SET {sets} WHERE panel = ? AND service_id = ?",  # noqa: S608 - names are ours
         [*fields.values(), panel, service_id],
+    )
+
+
+def insert(
+    db: sqlite_utils.Database,
+    command: Command,
+    generation: int,
+    *,
+    now: float,
+    params: dict[str, Any],
+    key: str | None = None,
+    state: str = QUEUED,
+    result: dict[str, Any] | None = None,
+    server_id: str | None = None,
+) -> dict[str, Any]:
+    """Record ``command`` as a new operation in ``state`` (its first history entry too)."""
+    op = {
+        "id": "op_" + uuid.uuid4().hex[:20],
+        "panel": command.panel,
+        "service_id": command.service_id,
+        "generation": generation,
+        "action": command.action,
+        "state": state,
+        "idempotency_key": key,
+        "key_epoch": 0,
+        "params": params,
+        "webhook_id": command.webhook_id,
+        "request_id": command.request_id or command.webhook_id,
+        "server_id": server_id,
+        "result": result,
+        "created_at": now,
+        "updated_at": now,
+    }
+    row = dict(op)
+    row["params"] = _json(params)
+    row["result"] = _json(result) if result is not None else None
+    cols = ", ".join(row)
+    marks = ", ".join("?" for _ in row)
+    db.execute(f"INSERT INTO operations ({cols}) VALUES ({marks})", list(row.values()))  # noqa: S608
+    _remember(db, op["id"], now, None, state, "recorded")
+    log_transition(op, None, state, "recorded")
+    return op
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _set(db: sqlite_utils.Database, op: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Write ``fields`` to the operation row and to ``op`` (JSON columns encoded)."""
+    row = dict(fields)
+    for name in ("result", "params"):
+        if row.get(name) is not None:
+            row[name] = _json(row[name])
+    sets = ", ".join(f"{k} = ?" for k in row)
+    db.execute(
+        f"UPDATE operations SET {sets} WHERE id = ?",  # noqa: S608 - column names are ours
+        [*row.values(), op["id"]],
+    )
+    op.update(fields)
+
+
+def _remember(
+    db: sqlite_utils.Database,
+    operation_id: str,
+    now: float,
+    old: str | None,
+    new: str,
+    reason: str | None,
+) -> None:
+    db.execute(
+        "INSERT INTO operation_transitions (operation_id, at, from_state, to_state, reason)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [operation_id, now, old, new, (reason or "")[:500]],
     )
 
 
@@ -83,31 +176,98 @@ def transition(
     op: dict[str, Any],
     state: str,
     *,
+    now: float,
     reason: str | None = None,
     **fields: Any,
 ) -> None:
-    """Move ``op`` to ``state`` (and set ``fields``), logging one line; caller's txn.
-
-    ``result`` is JSON-encoded here; never pass a password or an SSO link in it.
-    """
+    """Move ``op`` to ``state`` (and set ``fields``): recorded in its history and logged;
+    caller's transaction. Never pass a password or an SSO link in ``result``."""
     old = op["state"]
-    if "result" in fields and fields["result"] is not None:
-        fields["result"] = json.dumps(fields["result"], sort_keys=True)
-    if "params" in fields:
-        fields["params"] = json.dumps(fields["params"], sort_keys=True)
-    fields["state"] = state
-    fields["updated_at"] = now()
-    sets = ", ".join(f"{k} = ?" for k in fields)
-    db.execute(
-        f"UPDATE operations SET {sets} WHERE id = ?",  # noqa: S608 - column names are ours
-        [*fields.values(), op["id"]],
-    )
-    op.update(fields)
-    if isinstance(op.get("result"), str):
-        op["result"] = json.loads(op["result"])
-    if isinstance(op.get("params"), str):
-        op["params"] = json.loads(op["params"])
+    _set(db, op, {**fields, "state": state, "updated_at": now})
+    _remember(db, op["id"], now, old, state, reason)
     log_transition(op, old, state, reason)
+
+
+def note_trouble(db: sqlite_utils.Database, op: dict[str, Any], reason: str, *, now: float) -> None:
+    """Record the latest transient trouble (``last_error``) without changing state."""
+    _set(db, op, {"last_error": reason, "updated_at": now})
+
+
+def mark_sent(db: sqlite_utils.Database, op: dict[str, Any], *, now: float) -> None:
+    """The first keyed request is about to leave: the replay window starts ``now``."""
+    _set(db, op, {"first_sent_at": now, "updated_at": now})
+
+
+def mark_inline(db: sqlite_utils.Database, operation_id: str, *, now: float) -> None:
+    """The hook is trying the operation inline; a keyed action's replay window starts now
+    (kept when already started)."""
+    db.execute(
+        "UPDATE operations SET inline_tried = 1, first_sent_at = CASE"
+        " WHEN idempotency_key IS NOT NULL AND action IN ('create', 'reinstall')"
+        " THEN coalesce(first_sent_at, ?) ELSE first_sent_at END WHERE id = ?",
+        [now, operation_id],
+    )
+
+
+def history(db: sqlite_utils.Database, operation_id: str) -> list[dict[str, Any]]:
+    """The operation's transitions, oldest first: ``at``, ``from_state``, ``to_state``,
+    ``reason``."""
+    cur = db.execute(
+        "SELECT at, from_state, to_state, reason FROM operation_transitions"
+        " WHERE operation_id = ? ORDER BY id",
+        [operation_id],
+    )
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def create_of(
+    db: sqlite_utils.Database, panel: str, service_id: str, generation: int
+) -> str | None:
+    """The id of the service's create operation at ``generation``, or None."""
+    row = db.execute(
+        "SELECT id FROM operations WHERE panel = ? AND service_id = ? AND generation = ?"
+        " AND action = 'create'",
+        [panel, service_id, generation],
+    ).fetchone()
+    return str(row[0]) if row else None
+
+
+def create_pending(db: sqlite_utils.Database, panel: str, service_id: str) -> bool:
+    """True while a create of the service is queued or building."""
+    row = db.execute(
+        "SELECT 1 FROM operations WHERE panel = ? AND service_id = ? AND action = 'create'"
+        " AND state IN ('queued', 'building') LIMIT 1",
+        [panel, service_id],
+    ).fetchone()
+    return row is not None
+
+
+def scheduled_terminates(db: sqlite_utils.Database, panel: str, service_id: str) -> list[str]:
+    """Ids of the service's terminates waiting out their grace period."""
+    rows = db.execute(
+        "SELECT id FROM operations WHERE panel = ? AND service_id = ? AND action = 'terminate'"
+        " AND state = 'scheduled'",
+        [panel, service_id],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def building(db: sqlite_utils.Database, now: float) -> list[tuple[str, bool]]:
+    """(id, could be built by ``now``) of every operation waiting for its build."""
+    rows = db.execute(
+        "SELECT id, build_ready_at <= ? FROM operations WHERE state = 'building'", [now]
+    ).fetchall()
+    return [(str(op_id), bool(due)) for op_id, due in rows]
+
+
+def build_due(db: sqlite_utils.Database, now: float) -> bool:
+    """True when some build could have finished by ``now``."""
+    row = db.execute(
+        "SELECT 1 FROM operations WHERE state = 'building' AND build_ready_at <= ? LIMIT 1",
+        [now],
+    ).fetchone()
+    return row is not None
 
 
 def log_transition(op: dict[str, Any], old: str | None, new: str, reason: str | None) -> None:

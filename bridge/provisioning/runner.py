@@ -10,20 +10,21 @@ queues an admin notification.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable
 from typing import Any
 
 import sqlite_utils
 
 from bridge import store
+from bridge.commands import Outcome
 from bridge.errors import error_body
 from bridge.otwa import errors
 from bridge.provisioning import actions, crashpoints, jobs, writeback
 from bridge.provisioning import operations as ops
 from bridge.provisioning.actions import Done
-from bridge.provisioning.commands import Outcome
 from bridge.provisioning.context import Context
 from bridge.provisioning.failures import Refusal, Transient, classify
+from bridge.runtime import Bridge
 
 log = logging.getLogger("bridge.provisioning")
 
@@ -40,7 +41,7 @@ EXPECTS = {
 _KEYED_ACTIONS = ("create", "reinstall")
 
 
-def _handler(job: dict[str, Any], op: dict[str, Any]) -> Any:
+def _handler(job: dict[str, Any], op: dict[str, Any]) -> Callable[[Context], Done]:
     kind = job["kind"]
     if kind in ("run", "read"):
         return actions.RUN_ACTIONS[op["action"]]
@@ -52,7 +53,7 @@ def _handler(job: dict[str, Any], op: dict[str, Any]) -> Any:
 
 
 def execute(
-    settings: Mapping[str, Any],
+    bridge: Bridge,
     db: sqlite_utils.Database,
     job: dict[str, Any],
     *,
@@ -63,22 +64,24 @@ def execute(
     op = ops.get(db, job["operation_id"])
     if op is None:
         with store.write(db):
-            jobs.finish(db, job, jobs.CANCELLED)
+            jobs.finish(db, job, now=bridge.clock.now(), state=jobs.CANCELLED)
         return None, None
     expected = EXPECTS.get(job["kind"])
     if expected is not None and op["state"] not in expected:
         with store.write(db):
-            jobs.finish(db, job, jobs.CANCELLED)
+            jobs.finish(db, job, now=bridge.clock.now(), state=jobs.CANCELLED)
         log.info("stale job dropped", extra={"job_id": job["id"], "operation_id": op["id"]})
         return op, None
     if job["kind"] == "read" and not inline:
         # A read nobody waits for any more: close it without spending an Otwa call.
         with store.write(db):
-            if jobs.finish(db, job):
+            now = bridge.clock.now()
+            if jobs.finish(db, job, now=now):
                 ops.transition(
                     db,
                     op,
                     ops.FAILED,
+                    now=now,
                     reason="expired",
                     error_code="expired",
                     error_status=504,
@@ -86,7 +89,7 @@ def execute(
                 )
         return op, None
     service = ops.get_service(db, op["panel"], op["service_id"])
-    ctx = Context(settings, db, op, service, job, inline=inline, deadline=deadline)
+    ctx = Context(bridge, db, op, service, job, inline=inline, deadline=deadline)
     what = f"{op['action']} of service {op['service_id']}"
     try:
         done = _handler(job, op)(ctx)
@@ -110,7 +113,9 @@ def _apply(ctx: Context, done: Done) -> tuple[dict[str, Any], dict[str, Any] | N
     # Lost on a power cut, a keyed action's result is redone under the same key (Otwa
     # replays it) and a read is simply asked again; everything else commits durably.
     redo_safe = job["kind"] == "read" or (job["kind"] == "run" and op["action"] in _KEYED_ACTIONS)
+    settings = ctx.bridge.settings
     with store.write(db, durable=not redo_safe):
+        now = ctx.now()
         if not jobs.still_ours(db, job):
             log.warning("lease lost; result not recorded", extra={"job_id": job["id"]})
             return op, None
@@ -124,22 +129,23 @@ def _apply(ctx: Context, done: Done) -> tuple[dict[str, Any], dict[str, Any] | N
             if done.server_id:
                 fields["server_id"] = done.server_id
             if done.build:
-                fields["build_ready_at"] = ops.now() + ctx.settings["BUILD_MIN_SECONDS"]
-            ops.transition(db, op, done.state, reason=done.reason, **fields)
+                fields["build_ready_at"] = now + settings.build_min_seconds
+            ops.transition(db, op, done.state, now=now, reason=done.reason, **fields)
             if done.service:
-                ops.update_service(db, op["panel"], op["service_id"], **done.service)
+                ops.update_service(db, op["panel"], op["service_id"], now=now, **done.service)
             if done.state == ops.WRITEBACK:
-                jobs.enqueue(db, op, "writeback", max_attempts=ctx.settings["JOB_MAX_ATTEMPTS"])
+                jobs.enqueue(db, op, "writeback", now=now, max_attempts=settings.job_max_attempts)
             for kind, delay, payload in done.followups:
                 jobs.enqueue(
                     db,
                     op,
                     kind,
-                    max_attempts=ctx.settings["JOB_MAX_ATTEMPTS"],
+                    now=now,
+                    max_attempts=settings.job_max_attempts,
                     delay=delay,
                     payload=payload,
                 )
-        jobs.finish(db, job)
+        jobs.finish(db, job, now=now)
         if done.crash_before_commit:
             crashpoints.hit(done.crash_before_commit)
     return op, done.reply
@@ -151,16 +157,18 @@ def _is_read(ctx: Context) -> bool:
 
 def _transient(ctx: Context, exc: Transient) -> dict[str, Any]:
     db, op, job = ctx.db, ctx.op, ctx.job
-    settings = ctx.settings
+    settings = ctx.bridge.settings
     # A lost failed-attempt record leaves the job leased until its lease passes, and it is
     # tried again then: not worth an fsync.
     with store.write(db, durable=False):
+        now = ctx.now()
         if _is_read(ctx):
-            if jobs.finish(db, job):
+            if jobs.finish(db, job, now=now):
                 ops.transition(
                     db,
                     op,
                     ops.FAILED,
+                    now=now,
                     reason=exc.reason,
                     error_code="otwa_unavailable",
                     error_status=503,
@@ -172,8 +180,9 @@ def _transient(ctx: Context, exc: Transient) -> dict[str, Any]:
             db,
             job,
             exc.reason,
-            base=settings["JOB_BACKOFF_BASE"],
-            cap=settings["JOB_BACKOFF_CAP"],
+            now=now,
+            base=settings.job_backoff_base,
+            cap=settings.job_backoff_cap,
             at_least=exc.retry_after,
         )
         if state == jobs.LEASED:  # lease lost: the new owner decides
@@ -193,11 +202,7 @@ def _transient(ctx: Context, exc: Transient) -> dict[str, Any]:
         )
         if job["kind"] == "notify":
             return op
-        db.execute(
-            "UPDATE operations SET last_error = ?, updated_at = ? WHERE id = ?",
-            [exc.reason, ops.now(), op["id"]],
-        )
-        op["last_error"] = exc.reason
+        ops.note_trouble(db, op, exc.reason, now=now)
         if state == jobs.DEAD:
             message = (
                 f"Gave up after {job['attempts']} attempts; last trouble: {exc.reason}. "
@@ -207,19 +212,21 @@ def _transient(ctx: Context, exc: Transient) -> dict[str, Any]:
                 db,
                 op,
                 ops.DEAD,
+                now=now,
                 reason=exc.reason,
                 error_code="gave_up",
                 error_status=503,
                 error_message=message,
             )
-            queue_notice(ctx.settings, db, op, "gave_up", message)
+            queue_notice(ctx.bridge, db, op, "gave_up", message)
     return op
 
 
 def _refuse(ctx: Context, exc: Refusal) -> dict[str, Any]:
     db, op, job = ctx.db, ctx.op, ctx.job
     with store.write(db):
-        if not jobs.finish(db, job):
+        now = ctx.now()
+        if not jobs.finish(db, job, now=now):
             return op
         if job["kind"] == "notify":
             log.warning("admin notification refused by the panel: %s", exc.message)
@@ -231,6 +238,7 @@ def _refuse(ctx: Context, exc: Refusal) -> dict[str, Any]:
             db,
             op,
             ops.FAILED,
+            now=now,
             reason=exc.code,
             error_code=exc.code,
             error_status=exc.status,
@@ -238,25 +246,26 @@ def _refuse(ctx: Context, exc: Refusal) -> dict[str, Any]:
             params=params,
         )
         if op["action"] == "create" and job["kind"] == "run":
-            ops.update_service(db, op["panel"], op["service_id"], state="failed")
+            ops.update_service(db, op["panel"], op["service_id"], now=now, state="failed")
         if not ctx.inline:
-            queue_notice(ctx.settings, db, op, exc.code, exc.message)
+            queue_notice(ctx.bridge, db, op, exc.code, exc.message)
     return op
 
 
 def queue_notice(
-    settings: Mapping[str, Any],
+    bridge: Bridge,
     db: sqlite_utils.Database,
     op: dict[str, Any],
     code: str,
     message: str,
 ) -> None:
-    """Queue the admin e-mail for ``op`` failing for good (caller's write transaction)."""
+    """Queue the admin notice for ``op`` failing for good (caller's write transaction)."""
     jobs.enqueue(
         db,
         op,
         "notify",
-        max_attempts=settings["JOB_MAX_ATTEMPTS"],
+        now=bridge.clock.now(),
+        max_attempts=bridge.settings.job_max_attempts,
         payload=writeback.failure_notice(op, code, message),
     )
 
@@ -264,14 +273,14 @@ def queue_notice(
 _CLAIM_HERE: Any = object()
 
 
-def _lease_seconds(settings: Mapping[str, Any]) -> float:
+def _lease_seconds(bridge: Bridge) -> float:
     # Room for a catalog lookup plus the call itself; a killed hook process hands the job
     # to the worker once this passes.
-    return 2 * settings["INLINE_DEADLINE"] + 2.0
+    return 2 * bridge.settings.inline_deadline + 2.0
 
 
 def claim_inline(
-    db: sqlite_utils.Database, settings: Mapping[str, Any], operation_id: str
+    db: sqlite_utils.Database, bridge: Bridge, operation_id: str
 ) -> dict[str, Any] | None:
     """Lease the operation's ``run``/``read`` job for the hook's inline attempt, inside the
     caller's write transaction; returns the leased job, or None when it is not ours to try.
@@ -286,57 +295,49 @@ def claim_inline(
     job = jobs.open_job(db, operation_id, ("run", "read"))
     if job is None:
         return None
-    claimed = jobs.claim(db, jobs.owner_id("inline"), _lease_seconds(settings), job_id=job["id"])
+    now = bridge.clock.now()
+    owner = jobs.owner_id("inline")
+    claimed = jobs.claim(db, owner, _lease_seconds(bridge), now=now, job_id=job["id"])
     if claimed is None:
         if not job["attempts"]:
-            db.execute(
-                "UPDATE jobs SET run_after = min(run_after, ?) WHERE id = ? AND state = 'ready'",
-                [ops.now(), job["id"]],
-            )
+            jobs.hand_over(db, job["id"], now=now)
         return None
-    db.execute(
-        "UPDATE operations SET inline_tried = 1, first_sent_at = CASE"
-        " WHEN idempotency_key IS NOT NULL AND action IN ('create', 'reinstall')"
-        " THEN coalesce(first_sent_at, ?) ELSE first_sent_at END WHERE id = ?",
-        [ops.now(), operation_id],
-    )
+    ops.mark_inline(db, operation_id, now=now)
     return claimed
 
 
-def run_inline(
-    settings: Mapping[str, Any], operation_id: str, claimed: Any = _CLAIM_HERE
-) -> Outcome:
+def run_inline(bridge: Bridge, operation_id: str, claimed: Any = _CLAIM_HERE) -> Outcome:
     """Try the operation's Otwa call now, within ``INLINE_DEADLINE``; see the package doc.
 
     ``claimed``: what :func:`claim_inline` returned in the caller's (committed) record
     transaction; omitted, the claim is made here in its own transaction. Uses this
     thread's connection (``store.thread_db``).
     """
-    db = store.thread_db(settings["DATABASE"])
+    db = bridge.db()
     if claimed is _CLAIM_HERE:
         with store.write(db):
-            claimed = claim_inline(db, settings, operation_id)
+            claimed = claim_inline(db, bridge, operation_id)
     if claimed is None:
         return outcome_of(db, operation_id)
     try:
         op, reply = execute(
-            settings, db, claimed, inline=True, deadline=settings["INLINE_DEADLINE"]
+            bridge, db, claimed, inline=True, deadline=bridge.settings.inline_deadline
         )
     except Exception:
-        _release_quietly(db, claimed)
+        _release_quietly(bridge, db, claimed)
         raise
     if op is None:
         return outcome_of(db, operation_id)
     return ops.render(op, reply)
 
 
-def _release_quietly(db: sqlite_utils.Database, job: dict[str, Any]) -> None:
+def _release_quietly(bridge: Bridge, db: sqlite_utils.Database, job: dict[str, Any]) -> None:
     """Hand a job whose inline attempt broke (a database error, a bug) to the worker now,
     not when the inline lease runs out. No fsync: if the release is lost, the lease
     simply runs out as before; the redo is idempotent like any retry."""
     try:
         with store.write(db, durable=False):
-            jobs.release(db, job)
+            jobs.release(db, job, now=bridge.clock.now())
     except Exception:  # noqa: BLE001 - the lease expiring is the fallback
         log.exception("could not release the inline lease", extra={"job_id": job["id"]})
 

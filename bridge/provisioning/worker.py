@@ -1,9 +1,10 @@
 """``otwa-bridge worker``: claims due jobs and batch-polls builds until stopped.
 
-Several workers may run at once (separate processes): leases keep them off each other's
-jobs, and the ``schedules`` row ``build_poll`` makes sure only one of them sends the one
-``GET /servers`` per ``BUILD_POLL_INTERVAL`` that follows every building server at once —
-and only when some build could have finished (``BUILD_MIN_SECONDS`` after it started).
+Several workers may run at once (separate processes, or threads): leases keep them off
+each other's jobs, and the ``schedules`` table makes sure only one of them does each
+periodic duty per interval — the one ``GET /servers`` per ``BUILD_POLL_INTERVAL`` that
+follows every building server at once (and only when some build could have finished,
+``BUILD_MIN_SECONDS`` after it started), and the hourly pruning of remembered hooks.
 """
 
 from __future__ import annotations
@@ -11,52 +12,46 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from collections.abc import Mapping
 from typing import Any
 
 import sqlite_utils
 
 from bridge import store
 from bridge.otwa import errors
-from bridge.provisioning import crashpoints, jobs, runner
+from bridge.provisioning import crashpoints, inbox, jobs, runner
 from bridge.provisioning import operations as ops
-from bridge.provisioning.context import base_client
+from bridge.runtime import Bridge
 
 log = logging.getLogger("bridge.provisioning.worker")
 BUILT = ("running", "stopped")
+PRUNE_EVERY = 3600.0
 
 
-def _claim_poll_slot(db: sqlite_utils.Database, interval: float) -> bool:
-    """True when this process may poll now: a build is due and the interval has passed."""
-    t = ops.now()
-    with store.write(db):
-        due = db.execute(
-            "SELECT 1 FROM operations WHERE state = 'building' AND build_ready_at <= ? LIMIT 1",
-            [t],
-        ).fetchone()
-        if not due:
-            return False
-        row = db.execute("SELECT next_at FROM schedules WHERE name = 'build_poll'").fetchone()
-        if row is not None and row[0] > t:
-            return False
-        db.execute(
-            "INSERT INTO schedules (name, next_at, owner) VALUES ('build_poll', ?, ?)"
-            " ON CONFLICT(name) DO UPDATE SET next_at = excluded.next_at, owner = excluded.owner",
-            [t + interval, jobs.owner_id()],
-        )
+def _claim_slot(db: sqlite_utils.Database, name: str, now: float, interval: float) -> bool:
+    """True when this process may do duty ``name`` now (and books the next one)."""
+    row = db.execute("SELECT next_at FROM schedules WHERE name = ?", [name]).fetchone()
+    if row is not None and row[0] > now:
+        return False
+    db.execute(
+        "INSERT INTO schedules (name, next_at, owner) VALUES (?, ?, ?)"
+        " ON CONFLICT(name) DO UPDATE SET next_at = excluded.next_at, owner = excluded.owner",
+        [name, now + interval, jobs.owner_id()],
+    )
     return True
 
 
-def poll_builds(settings: Mapping[str, Any], db: sqlite_utils.Database) -> bool:
+def poll_builds(bridge: Bridge, db: sqlite_utils.Database) -> bool:
     """One batch poll if due: ``GET /servers`` once, then move finished builds on.
 
     Returns True when a poll was made.
     """
-    interval = settings["BUILD_POLL_INTERVAL"]
-    if not _claim_poll_slot(db, interval):
-        return False
-    t = ops.now()
-    client = base_client(settings).with_options(priority="background", max_retries=0)
+    now = bridge.clock.now()
+    with store.write(db):
+        if not ops.build_due(db, now):
+            return False
+        if not _claim_slot(db, "build_poll", now, bridge.settings.build_poll_interval):
+            return False
+    client = bridge.client().with_options(priority="background", max_retries=0)
     try:
         servers = {s.id: s for s in client.list_servers()}
     except errors.OtwaError as exc:
@@ -64,23 +59,20 @@ def poll_builds(settings: Mapping[str, Any], db: sqlite_utils.Database) -> bool:
         return True
     # The list is paid for: move on every build it shows finished, due or not. Only a
     # server missing from the list counts against a build that could not have finished.
-    rows = db.execute(
-        "SELECT id, build_ready_at <= ? FROM operations WHERE state = 'building'", [t]
-    ).fetchall()
-    for op_id, due in rows:
+    for op_id, due in ops.building(db, now):
         op = ops.get(db, op_id)
         if op is None or op["state"] != ops.BUILDING:
             continue
         server = servers.get(op["server_id"])
         status = server.status if server is not None else "missing"
         if status in BUILT:
-            _built(settings, db, op, server)
+            _built(bridge, db, op, server)
         elif status in ("failed", "terminated") or (status == "missing" and due):
-            _build_lost(settings, db, op, status)
+            _build_lost(bridge, db, op, str(status))
     return True
 
 
-def _built(settings: Mapping[str, Any], db: sqlite_utils.Database, op: dict, server: Any) -> None:
+def _built(bridge: Bridge, db: sqlite_utils.Database, op: dict[str, Any], server: Any) -> None:
     result = {
         **(op.get("result") or {}),
         "server_id": server.id,
@@ -90,17 +82,18 @@ def _built(settings: Mapping[str, Any], db: sqlite_utils.Database, op: dict, ser
         "additional_ips": [ip.ip for ip in server.additional_ips or []],
     }
     with store.write(db):
+        now = bridge.clock.now()
         fresh = ops.get(db, op["id"])
         if fresh is None or fresh["state"] != ops.BUILDING:
             return
-        ops.transition(db, fresh, ops.WRITEBACK, reason=f"server {server.status}", result=result)
-        jobs.enqueue(db, fresh, "writeback", max_attempts=settings["JOB_MAX_ATTEMPTS"])
+        ops.transition(
+            db, fresh, ops.WRITEBACK, now=now, reason=f"server {server.status}", result=result
+        )
+        jobs.enqueue(db, fresh, "writeback", now=now, max_attempts=bridge.settings.job_max_attempts)
         crashpoints.hit("poll.before_commit")
 
 
-def _build_lost(
-    settings: Mapping[str, Any], db: sqlite_utils.Database, op: dict, status: str
-) -> None:
+def _build_lost(bridge: Bridge, db: sqlite_utils.Database, op: dict[str, Any], status: str) -> None:
     message = {
         "failed": "Otwa reports the server's build failed; contact Otwa support or reinstall.",
         "terminated": "The server was terminated before its build finished.",
@@ -108,6 +101,7 @@ def _build_lost(
     }[status]
     code = "build_failed" if status == "failed" else "server_gone"
     with store.write(db):
+        now = bridge.clock.now()
         fresh = ops.get(db, op["id"])
         if fresh is None or fresh["state"] != ops.BUILDING:
             return
@@ -115,27 +109,43 @@ def _build_lost(
             db,
             fresh,
             ops.FAILED,
+            now=now,
             reason=f"server {status}",
             error_code=code,
             error_status=502,
             error_message=message,
         )
-        runner.queue_notice(settings, db, fresh, code, message)
+        runner.queue_notice(bridge, db, fresh, code, message)
 
 
-def work_once(settings: Mapping[str, Any], db: sqlite_utils.Database, owner: str) -> bool:
+def prune_if_due(bridge: Bridge, db: sqlite_utils.Database) -> int:
+    """Forget hooks older than ``HOOK_DEDUPE_SECONDS``, at most once per hour across
+    every worker; the number forgotten."""
+    now = bridge.clock.now()
+    row = db.execute("SELECT next_at FROM schedules WHERE name = 'prune_hooks'").fetchone()
+    if row is not None and row[0] > now:
+        return 0  # the common case, answered without taking the write lock
+    # No fsync: a lost schedule row only means pruning again.
+    with store.write(db, durable=False):
+        if not _claim_slot(db, "prune_hooks", now, PRUNE_EVERY):
+            return 0
+    return inbox.prune(db, before=now - bridge.settings.hook_dedupe_seconds)
+
+
+def work_once(bridge: Bridge, db: sqlite_utils.Database, owner: str) -> bool:
     """Run at most one due job and at most one batch poll; True when anything happened."""
     # Taking a lease needs no fsync: lost on a power cut, the job is simply claimed again.
     with store.write(db, durable=False):
-        job = jobs.claim(db, owner, settings["JOB_LEASE_SECONDS"])
+        job = jobs.claim(db, owner, bridge.settings.job_lease_seconds, now=bridge.clock.now())
     if job is not None:
-        runner.execute(settings, db, job)
-    polled = poll_builds(settings, db)
+        runner.execute(bridge, db, job)
+    polled = poll_builds(bridge, db)
+    prune_if_due(bridge, db)
     return job is not None or polled
 
 
 def run(
-    settings: Mapping[str, Any],
+    bridge: Bridge,
     *,
     stop: threading.Event | None = None,
     until_idle: bool = False,
@@ -151,15 +161,15 @@ def run(
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    store.connect(settings["DATABASE"], migrate=True).close()
+    bridge.migrate()
     loops = [
-        threading.Thread(target=_loop, args=(settings, stop, until_idle), name=f"worker-{n}")
+        threading.Thread(target=_loop, args=(bridge, stop, until_idle), name=f"worker-{n}")
         for n in range(1, max(1, threads))
     ]
     for loop in loops:
         loop.start()
     try:
-        _loop(settings, stop, until_idle)
+        _loop(bridge, stop, until_idle)
     finally:
         if not until_idle:
             stop.set()
@@ -167,26 +177,18 @@ def run(
             loop.join()
 
 
-def _loop(settings: Mapping[str, Any], stop: threading.Event, until_idle: bool) -> None:
-    db = store.connect(settings["DATABASE"])
+def _loop(bridge: Bridge, stop: threading.Event, until_idle: bool) -> None:
+    db = bridge.connect()
     owner = jobs.owner_id()
-    idle = settings["WORKER_IDLE_SECONDS"]
+    idle = bridge.settings.worker_idle_seconds
     log.info("worker started", extra={"owner": owner})
     try:
         while not stop.is_set():
-            if work_once(settings, db, owner):
+            if work_once(bridge, db, owner):
                 continue
-            if until_idle and not _anything_open(db):
+            if until_idle and not jobs.anything_open(db):
                 break
             stop.wait(idle)
     finally:
         db.close()
         log.info("worker stopped", extra={"owner": owner})
-
-
-def _anything_open(db: sqlite_utils.Database) -> bool:
-    row = db.execute(
-        "SELECT (SELECT COUNT(*) FROM jobs WHERE state IN ('ready', 'leased'))"
-        " + (SELECT COUNT(*) FROM operations WHERE state = 'building')"
-    ).fetchone()
-    return bool(row[0])

@@ -11,7 +11,7 @@ migrations = Migrations("bridge")
 
 @migrations()
 def m001_webhook_events(db: sqlite_utils.Database) -> None:
-    """Inbound hooks, deduplicated by (panel, webhook_id). Owned by bridge.web.hooks."""
+    """Inbound hooks, deduplicated by (panel, webhook_id). Owned by bridge.provisioning.inbox."""
     db.execute(
         """
         CREATE TABLE IF NOT EXISTS webhook_events (
@@ -122,4 +122,26 @@ def m002_provisioning(db: sqlite_utils.Database) -> None:
             owner TEXT
         )
         """
+    )
+
+
+@migrations()
+def m003_operation_history(db: sqlite_utils.Database) -> None:
+    """Every state change of an operation: time, from, to, why (``otwa-bridge ops show``).
+    Written only by bridge.provisioning.operations.transition (and insert)."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS operation_transitions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            operation_id TEXT NOT NULL REFERENCES operations(id),
+            at REAL NOT NULL,
+            from_state TEXT,         -- NULL for the first entry (recorded)
+            to_state TEXT NOT NULL,
+            reason TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS operation_transitions_op"
+        " ON operation_transitions(operation_id, id)"
     )

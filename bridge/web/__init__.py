@@ -1,20 +1,27 @@
-"""HTTP surface of the bridge: blueprints and the per-request database connection."""
+"""HTTP surface of the bridge: blueprints, the app's Bridge and the request's connection."""
 
 from __future__ import annotations
 
 import sqlite_utils
 from flask import Flask, current_app, g
 
-from bridge import store
 from bridge.panels import schemas
+from bridge.runtime import EXTENSION, Bridge
+
+
+def current_bridge() -> Bridge:
+    """The app's Bridge (built once by ``create_app``)."""
+    bridge: Bridge = current_app.extensions[EXTENSION]
+    return bridge
 
 
 def get_db() -> sqlite_utils.Database:
-    """The request's database connection: this thread's (``store.thread_db``), reused from
-    request to request; never close it."""
+    """The request's database connection: this thread's, reused from request to request;
+    never close it."""
     if "db" not in g:
-        g.db = store.thread_db(current_app.config["DATABASE"])
-    return g.db
+        g.db = current_bridge().db()
+    db: sqlite_utils.Database = g.db
+    return db
 
 
 def _close_db(_exc: BaseException | None = None) -> None:
@@ -24,12 +31,13 @@ def _close_db(_exc: BaseException | None = None) -> None:
         db.conn.execute("ROLLBACK")
 
 
-def init_app(app: Flask) -> None:
-    """Register teardown and every blueprint; migrate the database once at start-up."""
+def init_app(app: Flask, bridge: Bridge) -> None:
+    """Keep ``bridge`` on the app, register teardown and every blueprint; migrate the
+    database once at start-up."""
     from bridge.web import health, hooks, metrics
 
-    db = store.connect(app.config["DATABASE"], migrate=True)
-    db.close()
+    app.extensions[EXTENSION] = bridge
+    bridge.migrate()
     schemas.preload()
     app.teardown_appcontext(_close_db)
     app.register_blueprint(health.bp)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, Response, jsonify
 
 from bridge import __version__, store
 from bridge.errors import error_body
@@ -12,17 +12,16 @@ bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
-def healthz():  # type: ignore[no-untyped-def]
+def healthz() -> Response:
     """The process answers. Cheap: no database, no Otwa."""
     return jsonify({"ok": True, "version": __version__})
 
 
 @bp.get("/readyz")
-def readyz():  # type: ignore[no-untyped-def]
+def readyz() -> tuple[Response, int]:
     """Ready to take hooks: the database opens and every migration is applied."""
-    db = get_db()
-    pending = store.pending_migrations(db)
+    pending = store.pending_migrations(get_db())
     if pending:
         message = f"Pending migrations: {', '.join(pending)}. Run `otwa-bridge migrate`."
         return jsonify(error_body("migrations_pending", message)), 503
-    return jsonify({"ok": True})
+    return jsonify({"ok": True}), 200

@@ -10,7 +10,7 @@ from flask import Blueprint, Response
 
 from bridge import __version__
 from bridge.provisioning import gauges
-from bridge.web import get_db
+from bridge.web import current_bridge, get_db
 
 bp = Blueprint("metrics", __name__)
 
@@ -30,7 +30,7 @@ def _family(name: str, help_text: str, samples: dict[tuple[tuple[str, str], ...]
 @bp.get("/metrics")
 def metrics() -> Response:
     """Operations, jobs, services and hooks by state, plus the age of the oldest due job."""
-    g = gauges.read(get_db())
+    g = gauges.read(get_db(), current_bridge().clock.now())
     parts = [
         _family("bridge_info", "Build information.", {(("version", __version__),): 1}),
         _family(

@@ -142,11 +142,14 @@ def test_rejects_bad_arguments(tmp_path: Path) -> None:
 
 
 def test_reserve_comes_from_settings(tmp_path) -> None:
-    from bridge import settings
-    from bridge.otwa import OtwaClient
+    from bridge import runtime
 
     base = {"OTWA_BUDGET_PATH": str(tmp_path / "b.sqlite"), "OTWA_RATE_LIMIT": 90}
-    default = OtwaClient.from_settings(settings.load(base, env={}))
-    assert default.budget is not None and default.budget.reserve == 9
-    none = OtwaClient.from_settings(settings.load({**base}, env={"BRIDGE_OTWA_RATE_RESERVE": "0"}))
-    assert none.budget is not None and none.budget.reserve == 0
+    default = runtime.build(base, env={})
+    assert default.budget.reserve == 9 and default.otwa.budget is default.budget
+    assert (
+        default.settings.otwa_rate_reserve == 9
+        and default.sources["otwa_rate_reserve"] == "default"
+    )
+    none = runtime.build(base, env={"BRIDGE_OTWA_RATE_RESERVE": "0"})
+    assert none.budget.reserve == 0 and none.sources["otwa_rate_reserve"] == "env"

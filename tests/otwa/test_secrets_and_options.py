@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from bridge import settings
+from bridge import runtime
 from bridge.otwa import Budget, OtwaClient, errors
 from tests.otwa.test_client import order, running
 from tests.support.processes import Sandbox
@@ -90,18 +90,19 @@ def test_with_options_is_a_cheap_copy(client: OtwaClient) -> None:
         client.with_options(priority="urgent")  # type: ignore[arg-type]
 
 
-def test_from_settings_uses_the_two_keys(sandbox: Sandbox, tmp_path: Path) -> None:
-    values = settings.load(
+def test_the_bridge_builds_a_client_per_key(sandbox: Sandbox, tmp_path: Path) -> None:
+    (tmp_path / "empty.toml").write_text("")
+    bridge = runtime.build(
         {
             "OTWA_BASE_URL": sandbox.api,
             "OTWA_BUDGET_PATH": str(tmp_path / "budget.sqlite"),
             "OTWA_RATE_WINDOW": 30.0,
-            "CONFIG": str(tmp_path / "none.toml"),
+            "CONFIG": str(tmp_path / "empty.toml"),
         },
         env={},
     )
-    client = OtwaClient.from_settings(values)
-    destroyer = OtwaClient.from_settings(values, destroy=True, priority="interactive")
+    client = bridge.client()
+    destroyer = bridge.client(destroy=True).with_options(priority="interactive")
     assert client.budget is not None and client.budget.window == 30.0
     assert destroyer.priority == "interactive"
     server = order(client)

@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from bridge import signing
-from bridge.panels import PanelConfigError, load_panels, whmcs
+from bridge.panels import PanelConfig, PanelConfigError, load_panels, whmcs
+from bridge.panels.whmcs import WhmcsPanel
+
+WHMCS = WhmcsPanel(PanelConfig(name="whmcs", adapter="whmcs"))
 
 SAMPLES = Path(__file__).resolve().parents[2] / "webhooks" / "samples"
 
@@ -22,8 +25,8 @@ def test_whmcs_params_map_onto_the_command() -> None:
     body["password"] = "s3cret-service-pw"
     body["clientsdetails"]["password"] = "client-pw"
     body["customfields"] = {"Operating System": "Debian 12", "Notes": "rack 4"}
-    body = {**body, "action": whmcs.action_of(body)}
-    cmd = whmcs.to_command("whmcs", body, webhook_id="msg_9", request_id="rq")
+    body = {**body, "action": WHMCS.action_of(body)}
+    cmd = WHMCS.to_command(body, webhook_id="msg_9", request_id="rq")
     assert cmd.action == "create"
     assert (cmd.service_id, cmd.product_id, cmd.client_id) == ("1042", "1", "77")
     assert cmd.hostname == "web1.example.com"
@@ -59,7 +62,7 @@ def test_option_label(raw, label) -> None:
 
 def test_change_package_product_is_the_target() -> None:
     body = _whmcs("change_package")
-    cmd = whmcs.to_command("whmcs", {**body, "action": "change_package"}, webhook_id="m")
+    cmd = WHMCS.to_command({**body, "action": "change_package"}, webhook_id="m")
     assert cmd.product_id == "2"
 
 
@@ -75,7 +78,7 @@ def test_change_package_product_is_the_target() -> None:
     ],
 )
 def test_whmcs_action_spellings(spelling, action) -> None:
-    assert whmcs.action_of({"action": spelling}) == action
+    assert WHMCS.action_of({"action": spelling}) == action
 
 
 def test_load_panels_reads_secrets_and_credentials_from_env_only() -> None:
@@ -93,12 +96,14 @@ def test_load_panels_reads_secrets_and_credentials_from_env_only() -> None:
         "BLESTA_KEYS": new,
     }
     panels = load_panels(toml, env)
-    w = panels["whmcs"]
+    assert isinstance(panels["whmcs"], WhmcsPanel)
+    w = panels["whmcs"].config
     assert (w.adapter, w.secrets, w.notify_admins) == ("whmcs", [new, old], True)
     assert (w.api_identifier, w.api_secret, w.api_access_key) == ("ident", "apisecret", None)
     assert w.api_url == "https://b.example/includes/api.php"
-    assert panels["blesta"].adapter == "generic" and panels["blesta"].secrets == [new]
-    assert new not in repr(w) and "apisecret" not in repr(w)
+    blesta = panels["blesta"].config
+    assert blesta.adapter == "generic" and blesta.secrets == [new]
+    assert new not in repr(w) and "apisecret" not in repr(w) and new not in repr(panels)
 
 
 @pytest.mark.parametrize(
@@ -109,6 +114,9 @@ def test_load_panels_reads_secrets_and_credentials_from_env_only() -> None:
         ({"panels": {"Bad Name": {}}}, {}, "panel names"),
         ({"panels": {"x": {"adapter": "hostbill"}}}, {}, "adapter"),
         ({"panels": {"whmcs": {}}}, {"BRIDGE_WHMCS_HOOK_SECRETS": "notwhsec"}, "entry 1"),
+        ({"panels": {"x": {"api_url": "ftp://x"}}}, {}, "http"),
+        ({"panels": {"x": {"webhook_secret": "whsec_x"}}}, {}, "webhook_secret_env"),
+        ({"panels": {"x": {}}}, {"BRIDGE_X_WEBHOOK_SECRET": "nope"}, "BRIDGE_X_WEBHOOK_SECRET"),
     ],
 )
 def test_load_panels_refuses_bad_config(toml, env, needle) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.panels import registry
+from bridge.panels import ADAPTERS, PanelConfig
 from bridge.panels.send import envelope, pairs
 
 
@@ -34,5 +34,5 @@ def test_envelope_is_schema_valid_for_every_panel() -> None:
         "client": {"id": "77"},
         "params": {"grace_seconds": 0},
     }
-    assert registry.schema_errors("generic", body) == []
-    assert registry.schema_errors("whmcs", body) == []
+    assert ADAPTERS["generic"](PanelConfig("generic", "generic")).schema_errors(body) == []
+    assert ADAPTERS["whmcs"](PanelConfig("whmcs", "whmcs")).schema_errors(body) == []

@@ -53,7 +53,7 @@ def test_terminate_destroys_with_the_destroy_key(env: BridgeEnv) -> None:
 
 
 def test_terminate_without_destroy_scope_is_refused_clearly(env: BridgeEnv) -> None:
-    env.settings["OTWA_DESTROY_KEY"] = "otwa_sandbox_default"  # the everyday key: no destroy
+    env.reconfigure(OTWA_DESTROY_KEY="otwa_sandbox_default")  # the everyday key: no destroy
     server_id = env.running_service("22")
     _, out = env.submit(env.command("terminate", "22"))
     assert out.status == 403

@@ -61,7 +61,7 @@ def test_budget_exhausted_create_waits_for_the_slot_not_the_hold(
         whmcs,
         {"OTWA_RATE_LIMIT": 1, "INLINE_HOLD_SECONDS": 30.0, "JOB_BACKOFF_BASE": 0.01},
     )
-    window = env.settings["OTWA_RATE_WINDOW"]
+    window = env.bridge.settings.otwa_rate_window
     outcomes = [env.submit(env.command("create", f"b{i}")) for i in range(3)]
     queued = [(op_id, o) for op_id, o in outcomes if o.status == 202]
     assert queued, outcomes  # one slot per window: not every create got through
@@ -85,7 +85,7 @@ def test_a_job_the_hook_cannot_take_loses_its_hold(
     db = store.connect(env.db_path)
     try:
         with store.write(db):
-            assert claim_inline(db, env.settings, rename) is None  # behind the create
+            assert claim_inline(db, env.bridge, rename) is None  # behind the create
     finally:
         db.close()
     (job,) = env.jobs(rename)
@@ -103,7 +103,7 @@ def test_a_broken_inline_attempt_hands_the_job_to_the_worker_at_once(
     monkeypatch.setattr(runner, "_apply", broken)
     op_id = env.record(env.command("create", "k1"))
     with pytest.raises(sqlite3.OperationalError):
-        run_inline(env.settings, op_id)
+        run_inline(env.bridge, op_id)
     (job,) = env.jobs(op_id)
     assert job["state"] == "ready" and job["lease_owner"] is None
     assert job["run_after"] <= time.time()  # not after the lease (5 s) or the hold (30 s)

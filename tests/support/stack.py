@@ -31,9 +31,10 @@ from typing import Any
 
 import requests
 
-from bridge import settings as bridge_settings
-from bridge import store
+from bridge import runtime, store
+from bridge.clock import Clock
 from bridge.provisioning import Command, Outcome, outcome_of, record, run_inline
+from bridge.provisioning import worker as provisioning_worker
 from tests.support.fake_whmcs import FakeWhmcs
 from tests.support.processes import Process, Sandbox, bridge_cmd, free_port
 
@@ -82,6 +83,7 @@ class BridgeEnv:
         overrides: Mapping[str, Any] | None = None,
         *,
         api_url: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.tmp = tmp
         self.sandbox = sandbox
@@ -114,10 +116,18 @@ class BridgeEnv:
             "BRIDGE_WHMCS_HOOK_SECRETS": HOOK_SECRET,
             **(whmcs.env() if whmcs else {}),
         }
-        os.environ.update(self.extra_env)  # in-process record/run_inline read panel creds
-        self.settings = bridge_settings.load(self.values, env={})
-        db = store.connect(self.db_path, migrate=True)
-        db.close()
+        self.clock = clock
+        self.bridge = self.build_bridge(clock)
+        self.bridge.migrate()
+
+    def reconfigure(self, **overrides: Any) -> None:
+        """Change settings (upper-case names) for the in-process Bridge and subprocesses."""
+        self.values.update(overrides)
+        self.bridge = self.build_bridge(self.clock)
+
+    def build_bridge(self, clock: Clock | None = None) -> runtime.Bridge:
+        """The in-process Bridge for these settings (panel secrets from ``extra_env``)."""
+        return runtime.build(self.values, env=self.extra_env, clock=clock)
 
     # -- environment of subprocesses -----------------------------------------------------
 
@@ -140,6 +150,11 @@ class BridgeEnv:
             yield proc
         finally:
             proc.stop()
+
+    def drain_here(self, clock: Clock) -> None:
+        """Run the worker in this process until idle, on ``clock`` (e.g. a clock moved past
+        Otwa's replay window): the real worker code, with time under the test's control."""
+        provisioning_worker.run(self.build_bridge(clock), until_idle=True)
 
     def drain(self, timeout: float = 60.0, **extra_env: str) -> str:
         """Run `python -m bridge worker --until-idle` to completion; returns its log."""
@@ -179,14 +194,14 @@ class BridgeEnv:
         db = store.connect(self.db_path)
         try:
             with store.write(db):
-                return record(db, command, self.settings)
+                return record(db, command, self.bridge)
         finally:
             db.close()
 
     def submit(self, command: Command) -> tuple[str, Outcome]:
         """What the hook view does: record in one transaction, then try inline."""
         op_id = self.record(command)
-        return op_id, run_inline(self.settings, op_id)
+        return op_id, run_inline(self.bridge, op_id)
 
     def outcome(self, op_id: str) -> Outcome:
         db = store.connect(self.db_path)

@@ -14,10 +14,16 @@ def client(db_path: Path):
     return create_app({"DATABASE": str(db_path), "TESTING": True}).test_client()
 
 
-def test_healthz_answers_without_touching_anything(client) -> None:
+def test_healthz_answers_without_touching_anything(db_path: Path) -> None:
+    app = create_app({"DATABASE": str(db_path), "OTWA_BASE_URL": "http://127.0.0.1:9/api/v1"})
+    db_path.unlink()
+    db_path.mkdir()  # the database can no longer be opened; Otwa was never reachable
+    client = app.test_client()
     r = client.get("/healthz")
     assert r.status_code == 200
     assert r.json["ok"] is True
+    broken = client.get("/readyz")  # the probe that does touch the database says so
+    assert broken.status_code == 500 and broken.json["ok"] is False
 
 
 def test_readyz_reports_migrated_database(client) -> None:
@@ -52,7 +58,11 @@ def test_errors_share_one_json_shape(client, method, path, status, code) -> None
 
 def test_settings_layering_mapping_wins(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BRIDGE_OTWA_TIMEOUT", "3.5")
-    app = create_app({"DATABASE": str(db_path)})
-    assert app.config["OTWA_TIMEOUT"] == 3.5
+    app = create_app({"DATABASE": str(db_path), "TESTING": True})
+    bridge = app.extensions["otwa_bridge"]
+    assert bridge.settings.otwa_timeout == 3.5 and bridge.sources["otwa_timeout"] == "env"
+    assert bridge.otwa.timeout == 3.5
+    assert app.config["TESTING"] is True  # undeclared keys are Flask's
     app = create_app({"DATABASE": str(db_path), "OTWA_TIMEOUT": 7})
-    assert app.config["OTWA_TIMEOUT"] == 7.0
+    bridge = app.extensions["otwa_bridge"]
+    assert bridge.settings.otwa_timeout == 7.0 and bridge.sources["otwa_timeout"] == "override"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
@@ -88,31 +89,35 @@ def test_same_webhook_id_on_another_panel_is_a_different_event(app, db_path: Pat
     assert (r.status_code, r.json["error"]["code"]) == (422, "unknown_product")
 
 
-def test_webhook_ids_are_remembered_for_the_dedupe_window_then_pruned(
-    app, db_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from bridge.web import hooks
+def test_webhook_ids_are_remembered_for_the_dedupe_window_then_pruned(app, db_path: Path) -> None:
+    from bridge.clock import ManualClock
+    from bridge.provisioning import worker
 
-    body = {"action": "status", "service": {"id": "1042"}, "client": {"id": "7"}}
-    keep = app.config["HOOK_DEDUPE_SECONDS"]
+    bridge = app.extensions["otwa_bridge"]
+    keep = bridge.settings.hook_dedupe_seconds
     assert keep >= 7 * 86400
+    body = {"action": "status", "service": {"id": "1042"}, "client": {"id": "7"}}
     _store_reply(db_path, body, "msg_old", 200, b'{"ok":true}')
     _store_reply(db_path, body, "msg_recent", 200, b'{"ok":true}')
+    clock = ManualClock(time.time())
     db = store.connect(db_path)
     with store.write(db):
         db.execute(
             "UPDATE webhook_events SET received_at = ? WHERE webhook_id = 'msg_old'",
-            [time.time() - keep - 60],
+            [clock.now() - keep - 60],
         )
         db.execute(
             "UPDATE webhook_events SET received_at = ? WHERE webhook_id = 'msg_recent'",
-            [time.time() - 7 * 86400],
+            [clock.now() - keep + 1800],
         )
-    monkeypatch.setattr(hooks, "_pruned_at", 0.0)
-    # Any request to the hook endpoint (here an unsigned one) prunes after its reply.
-    r = app.test_client().post("/v1/hooks/whmcs", data=b"{}")
-    assert r.status_code == 401
-    r.close()
+    on_clock = dataclasses.replace(bridge, clock=clock)
+    # The worker prunes at most hourly (across every worker, through the schedules table).
+    assert worker.prune_if_due(on_clock, db) == 1
     left = [row[0] for row in db.execute("SELECT webhook_id FROM webhook_events")]
     assert left == ["msg_recent"]
+    clock.advance(1800)  # msg_recent is now past the window, but the hour has not passed
+    assert worker.prune_if_due(on_clock, db) == 0
+    clock.advance(1800)
+    assert worker.prune_if_due(on_clock, db) == 1
+    assert db.execute("SELECT count(*) FROM webhook_events").fetchone()[0] == 0
     db.close()

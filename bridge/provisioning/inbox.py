@@ -1,0 +1,140 @@
+"""Remembered hooks (``webhook_events``): dedupe by ``(panel, webhook-id)``, the first reply
+kept for replays, and pruning after ``HOOK_DEDUPE_SECONDS``.
+
+:func:`accept` is the hook's one durable commit: the hook row, the operation and its job
+(:func:`~bridge.provisioning.intake.record`) and the inline attempt's lease, together. The
+web layer holds no SQL: it calls :func:`find`, :func:`accept` and :func:`keep_reply`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from bridge import store
+from bridge.commands import Command, Outcome
+from bridge.errors import error_body
+from bridge.provisioning import intake, runner
+from bridge.runtime import Bridge
+
+log = logging.getLogger("bridge.provisioning.inbox")
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """A hook seen before: its body's digest, its operation, its stored reply (if any)."""
+
+    webhook_id: str
+    body_sha256: str | None
+    operation_id: str | None
+    status: int | None
+    reply: str | None
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A new hook, recorded: its operation and the job leased for the inline attempt."""
+
+    operation_id: str
+    claimed: dict[str, Any] | None
+
+
+def find(db: sqlite_utils.Database, panel: str, webhook_id: str) -> Remembered | None:
+    """The remembered hook ``(panel, webhook_id)``, or None."""
+    row = db.execute(
+        "SELECT webhook_id, body_sha256, operation_id, status, reply FROM webhook_events"
+        " WHERE panel = ? AND webhook_id = ?",
+        [panel, webhook_id],
+    ).fetchone()
+    return Remembered(*row) if row else None
+
+
+def accept(
+    bridge: Bridge,
+    db: sqlite_utils.Database,
+    command: Command,
+    *,
+    digest: str,
+    request_id: str,
+) -> Accepted | Remembered:
+    """Record a verified hook's command in ONE durable transaction: the hook row, the
+    operation and its job, and the inline lease. A concurrent delivery of the same
+    webhook-id that won the race is returned instead (answer it as a replay)."""
+    with store.write(db):
+        seen = find(db, command.panel, command.webhook_id)
+        if seen is not None:
+            return seen
+        operation_id = intake.record(db, command, bridge)
+        # Plain SQL: sqlite-utils' insert() looks the table up in sqlite_master first.
+        db.execute(
+            "INSERT INTO webhook_events (panel, webhook_id, received_at, action, service_id,"
+            " body_sha256, request_id, operation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                command.panel,
+                command.webhook_id,
+                bridge.clock.now(),
+                command.action,
+                command.service_id,
+                digest,
+                request_id,
+                operation_id,
+            ],
+        )
+        claimed = runner.claim_inline(db, bridge, operation_id)
+    return Accepted(operation_id, claimed)
+
+
+def kept_for_replay(action: str, outcome: Outcome) -> Outcome:
+    """The reply stored for replays. A successful ``sso`` reply carries a one-time login
+    link, a bearer credential that must not rest in the database (and would be spent on
+    replay anyway), so its replay is a clear refusal instead of the link."""
+    if action != "sso" or not outcome.body.get("ok"):
+        return outcome
+    return Outcome(
+        410,
+        error_body(
+            "sso_link_already_issued",
+            "This hook's one-time login link was already handed out. Send a new sso hook "
+            "(a new webhook-id) for a fresh link.",
+        ),
+    )
+
+
+def encode(outcome: Outcome) -> bytes:
+    """The reply body as sent (compact, sorted keys)."""
+    return json.dumps(outcome.body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def keep_reply(
+    bridge: Bridge, db: sqlite_utils.Database, command: Command, outcome: Outcome
+) -> None:
+    """Store the reply a replay of the hook will get (see :func:`kept_for_replay`)."""
+    kept = kept_for_replay(command.action, outcome)
+    # No fsync: if a power cut loses it, a replay of this webhook-id is answered from the
+    # operation's state (outcome_of), as for a crash before this.
+    with store.write(db, durable=False):
+        db.execute(
+            "UPDATE webhook_events SET status = ?, reply = ?, replied_at = ? "
+            "WHERE panel = ? AND webhook_id = ?",
+            [
+                kept.status,
+                encode(kept).decode(),
+                bridge.clock.now(),
+                command.panel,
+                command.webhook_id,
+            ],
+        )
+
+
+def prune(db: sqlite_utils.Database, *, before: float) -> int:
+    """Forget hooks received before ``before`` (epoch s); the number forgotten."""
+    # No fsync: rows a power cut brings back are pruned again next time.
+    with store.write(db, durable=False):
+        cur = db.execute("DELETE FROM webhook_events WHERE received_at < ?", [before])
+    if cur.rowcount:
+        log.info("pruned remembered hooks", extra={"count": cur.rowcount})
+    return int(cur.rowcount)
