@@ -1,4 +1,5 @@
-"""`otwa-bridge dev` (what `make run` starts) brings up a stack that provisions a server."""
+"""`otwa-bridge dev` (what `make run` starts) brings up a stack that provisions a server,
+from a checkout and from an installed wheel (what `pip install .` gives a user)."""
 
 from __future__ import annotations
 
@@ -8,14 +9,18 @@ import signal
 import subprocess
 import sys
 import time
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
 import requests
 
 from tests.support.processes import ROOT, free_port
 
 
-def _wait_for(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
+def _wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -25,38 +30,32 @@ def _wait_for(predicate, timeout: float = 30.0):  # type: ignore[no-untyped-def]
     raise AssertionError("condition not reached")
 
 
-def test_dev_stack_provisions_a_server_from_a_sent_hook(tmp_path: Path) -> None:
-    # Run from a copy of the config in a scratch dir so var/ of the checkout is untouched.
-    work = tmp_path / "work"
-    shutil.copytree(ROOT / "config", work / "config")
-    shutil.copytree(ROOT / "webhooks", work / "webhooks")
+def _round_trip(command: list[str], work: Path, env: dict[str, str], log_path: Path) -> None:
+    """Start ``command dev`` in ``work``, send a create with `send`, see it running."""
     bridge_port, sandbox_port = free_port(), free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env = {k: v for k, v in env.items() if not k.startswith("BRIDGE_")}
-    log = (tmp_path / "dev.log").open("wb")
-    dev = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bridge",
-            "dev",
-            "--bind",
-            f"127.0.0.1:{bridge_port}",
-            "--sandbox-port",
-            str(sandbox_port),
-            "--time-scale",
-            "600",
-            "--workers",
-            "1",
-        ],
-        cwd=work,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with log_path.open("wb") as log:
+        dev = subprocess.Popen(
+            [
+                *command,
+                "dev",
+                "--bind",
+                f"127.0.0.1:{bridge_port}",
+                "--sandbox-port",
+                str(sandbox_port),
+                "--time-scale",
+                "600",
+                "--workers",
+                "1",
+            ],
+            cwd=work,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        _wait_for(lambda: "otwa-bridge is running" in (tmp_path / "dev.log").read_text(), 60)
+        _wait_for(lambda: "otwa-bridge is running" in log_path.read_text(), 60)
         secrets = (work / "var/dev.env").read_text()
         assert (work / "var/dev.env").stat().st_mode & 0o077 == 0
         send_env = {**env}
@@ -65,9 +64,7 @@ def test_dev_stack_provisions_a_server_from_a_sent_hook(tmp_path: Path) -> None:
             send_env[name] = value
         sent = subprocess.run(
             [
-                sys.executable,
-                "-m",
-                "bridge",
+                *command,
                 "send",
                 "--url",
                 f"http://127.0.0.1:{bridge_port}",
@@ -91,7 +88,7 @@ def test_dev_stack_provisions_a_server_from_a_sent_hook(tmp_path: Path) -> None:
         )
         assert sent.returncode == 0, sent.stdout + sent.stderr
 
-        def running() -> list:
+        def running() -> list[dict[str, Any]]:
             state = requests.get(
                 f"http://127.0.0.1:{sandbox_port}/_sandbox/state", timeout=5
             ).json()
@@ -103,5 +100,56 @@ def test_dev_stack_provisions_a_server_from_a_sent_hook(tmp_path: Path) -> None:
     finally:
         os.killpg(dev.pid, signal.SIGTERM)
         dev.wait(timeout=30)
-        log.close()
-    assert "Traceback" not in (tmp_path / "dev.log").read_text()
+    assert "Traceback" not in log_path.read_text()
+
+
+def test_dev_stack_provisions_a_server_from_a_sent_hook(tmp_path: Path) -> None:
+    # Run from a copy of the config in a scratch dir so var/ of the checkout is untouched.
+    work = tmp_path / "work"
+    (work / "config").mkdir(parents=True)
+    shutil.copy(ROOT / "config" / "bridge.toml", work / "config" / "bridge.toml")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    _round_trip([sys.executable, "-m", "bridge"], work, env, tmp_path / "dev.log")
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_runs_on_its_own(tmp_path: Path) -> None:
+    """`pip install .` as a user does it: a wheel (not editable) in a fresh venv, run from an
+    empty folder with no checkout, no config and no BRIDGE_* variables."""
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(dist), str(ROOT)],
+        check=True,
+        timeout=300,
+    )  # fmt: skip
+    (wheel,) = dist.glob("otwa_bridge-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for needed in (
+        "bridge/panels/schema/generic.schema.json",
+        "bridge/panels/schema/whmcs.schema.json",
+        "bridge/defaults/bridge.toml",
+        "bridge/sandbox/openapi.yaml",
+    ):
+        assert needed in names, needed
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    # The venv sees this run's third-party packages (no download), but not the checkout.
+    site = next((venv / "lib").glob("python3*/site-packages"))
+    deps = [p for p in sys.path if p.endswith("site-packages")]
+    (site / "deps.pth").write_text("\n".join(deps) + "\n")
+    pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--no-deps"]
+    subprocess.run([*pip, str(wheel)], check=True, timeout=300)
+    work = tmp_path / "empty"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "import bridge; print(bridge.__file__)"],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert str(venv) in where and str(ROOT) not in where, where
+    _round_trip([str(venv / "bin" / "otwa-bridge")], work, env, tmp_path / "wheel.log")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from bridge.clock import ManualClock
 from tests.support.fake_whmcs import FakeWhmcs
 from tests.support.processes import ROOT, Sandbox
 from tests.support.stack import BridgeEnv
@@ -104,6 +105,27 @@ def test_attempt_cap_dead_letters_notifies_admins_and_ops_retry_recovers(
     assert env.op(op_id)["state"] == "done"
     assert len(env.servers("whmcs-d1-")) == 1
 
+    # Every state it went through is kept, with when and why.
+    shown = _ops_cli(env, "show", op_id, "--json")
+    assert shown.returncode == 0, shown.stderr
+    record = json.loads(shown.stdout)
+    steps = [(h["from_state"], h["to_state"]) for h in record["history"]]
+    assert steps == [
+        (None, "queued"),
+        ("queued", "dead"),
+        ("dead", "queued"),
+        ("queued", "building"),
+        ("building", "writeback"),
+        ("writeback", "done"),
+    ], steps
+    reasons = [h["reason"] for h in record["history"]]
+    assert reasons[0] == "recorded" and reasons[2] == "retry requested"
+    assert [h["at"] for h in record["history"]] == sorted(h["at"] for h in record["history"])
+    assert [j["kind"] for j in record["jobs"]] == ["run", "notify", "run", "writeback"]
+    text = _ops_cli(env, "show", op_id)
+    assert "dead -> queued" in " ".join(text.stdout.split())
+    assert _ops_cli(env, "show", "op_nope").returncode == 1
+
 
 def test_a_server_deleted_mid_build_fails_as_server_gone_and_notifies(
     env: BridgeEnv, whmcs: FakeWhmcs
@@ -150,12 +172,17 @@ def test_a_refused_writeback_fails_visibly_and_notifies(env: BridgeEnv, whmcs: F
     assert env.op(op_id)["state"] == "done"
 
 
+def _a_day_later(sandbox: Sandbox) -> ManualClock:
+    """The bridge's clock 25 sandbox hours from now (past Otwa's 24 h replay window)."""
+    return ManualClock.following_system(25 * 3600 / sandbox.time_scale)
+
+
 def _unfinished_create(
     tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs, service: str, fault: str
 ) -> tuple[BridgeEnv, str]:
-    """A create whose one POST /servers met ``fault`` (left queued), in an env whose Otwa
-    replay window is 0.3 s, so the next attempt is past it."""
-    env = BridgeEnv(tmp_path, sandbox, whmcs, {"OTWA_REPLAY_WINDOW": 0.3})
+    """A create whose one POST /servers met ``fault`` (left queued); the bridge's replay
+    window matches the sandbox's 24 h at its time scale."""
+    env = BridgeEnv(tmp_path, sandbox, whmcs, {"OTWA_REPLAY_WINDOW": 86400 / sandbox.time_scale})
     sandbox.faults(1.0, [fault], methods=["POST"], paths=["/servers"], limit=1)
     op_id, out = env.submit(env.command("create", service))
     assert out.status == 202
@@ -168,8 +195,7 @@ def test_past_the_replay_window_an_unfinished_create_adopts_its_server(
 ) -> None:
     env, op_id = _unfinished_create(tmp_path, sandbox, whmcs, "r1", "lost-response")
     sandbox.advance(25 * 3600)  # Otwa forgets the key: re-sending it would order again
-    time.sleep(0.4)
-    env.drain()
+    env.drain_here(_a_day_later(sandbox))
     op = env.op(op_id)
     assert op["state"] == "done", op
     assert op["result"]["adopted"] is True
@@ -195,8 +221,7 @@ def test_past_the_replay_window_two_servers_with_its_label_wait_for_a_human(
     )
     assert twin.status_code == 201
     sandbox.advance(25 * 3600)
-    time.sleep(0.4)
-    env.drain()
+    env.drain_here(_a_day_later(sandbox))
     op = env.op(op_id)
     assert (op["state"], op["error_code"]) == ("failed", "adoption_ambiguous"), op
     assert first["id"] in op["error_message"] and twin.json()["id"] in op["error_message"]
@@ -209,8 +234,7 @@ def test_past_the_replay_window_with_nothing_to_adopt_it_orders(
     tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
 ) -> None:
     env, op_id = _unfinished_create(tmp_path, sandbox, whmcs, "r2", "reset")
-    time.sleep(0.4)
-    env.drain()
+    env.drain_here(_a_day_later(sandbox))  # Otwa never saw the key; the bridge is past it
     assert env.op(op_id)["state"] == "done"
     assert env.op(op_id)["result"].get("adopted") is None
     assert len(env.servers("whmcs-r2-")) == 1

@@ -84,6 +84,7 @@ class BridgeEnv:
         *,
         api_url: str | None = None,
         clock: Clock | None = None,
+        extra_toml: str = "",
     ) -> None:
         self.tmp = tmp
         self.sandbox = sandbox
@@ -91,7 +92,7 @@ class BridgeEnv:
         self.db_path = tmp / "bridge.sqlite"
         self.config_path = tmp / "bridge.toml"
         url = api_url or (whmcs.api_url if whmcs else "http://127.0.0.1:9/includes/api.php")
-        self.config_path.write_text(PANEL_TOML.format(api_url=url))
+        self.config_path.write_text(PANEL_TOML.format(api_url=url) + extra_toml)
         scale = sandbox.time_scale
         self.values: dict[str, Any] = {
             "CONFIG": str(self.config_path),

@@ -65,8 +65,15 @@ def test_create_builds_one_server_written_back_and_a_retry_adds_none(
 
     # WHMCS retries CreateAccount (Module Queue "Retry", a second Create click): a new
     # call, a new webhook-id, the same service: the bridge answers from the one operation.
+    orders_before = stack.sandbox.state()["requests"]["byRoute"].get("POST /api/v1/servers")
     assert module.call("CreateAccount", module.params(1042)) == "success"
-    time.sleep(0.5)  # give a (wrong) second order time to show up
+    # Answered from the one operation: nothing recorded for a second order, nothing sent.
+    creates = stack.rows(
+        "SELECT id FROM operations WHERE service_id = '1042' AND action = 'create'"
+    )
+    assert len(creates) == 1, creates
+    routes = stack.sandbox.state()["requests"]["byRoute"]
+    assert routes.get("POST /api/v1/servers") == orders_before, routes
     assert [s["id"] for s in stack.servers(label(1042))] == [server["id"]]
     assert len(stack.sandbox.state()["servers"]) == 1
 
