@@ -7,7 +7,9 @@ from typing import Any
 
 from flask import Flask
 
-__version__ = "0.1.0"
+from bridge.version import __version__
+
+__all__ = ["__version__", "create_app"]
 
 
 def create_app(config: Mapping[str, Any] | None = None, *, bridge: Any = None) -> Flask:

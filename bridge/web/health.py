@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from bridge import __version__, store
+from bridge import store
+from bridge.version import __version__
 from bridge.errors import error_body
 from bridge.web import get_db
 

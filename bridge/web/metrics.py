@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from bridge import __version__
+from bridge.version import __version__
 from bridge.provisioning import gauges
 from bridge.web import current_bridge, get_db
 
