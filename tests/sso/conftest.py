@@ -1,0 +1,34 @@
+"""Fixtures for the SSO tests: a movable clock and a signer."""
+
+from __future__ import annotations
+
+import pytest
+
+from bridge.sso.tokens import LinkSigner
+
+SECRET_NEW = "new-secret-0123456789abcdefghijklmnopqrstuv"
+SECRET_OLD = "old-secret-0123456789abcdefghijklmnopqrstuv"
+T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+class Clock:
+    """Epoch seconds that only move when a test says so."""
+
+    def __init__(self, now: float = T0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def signer() -> LinkSigner:
+    return LinkSigner([SECRET_NEW, SECRET_OLD])
