@@ -1,9 +1,16 @@
-"""Fixtures for the SSO tests: a movable clock and a signer."""
+"""Fixtures for the SSO tests: a real SQLite file with the sso migrations, a movable clock
+and a signer."""
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+import sqlite_utils
+
+from bridge import store
+from bridge.sso import migrations
 from bridge.sso.tokens import LinkSigner
 
 SECRET_NEW = "new-secret-0123456789abcdefghijklmnopqrstuv"
@@ -27,6 +34,22 @@ class Clock:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture
+def sso_db_path(tmp_path: Path) -> Path:
+    path = tmp_path / "bridge.sqlite"
+    db = store.connect(path)
+    migrations.apply(db)
+    db.close()
+    return path
+
+
+@pytest.fixture
+def db(sso_db_path: Path) -> Iterator[sqlite_utils.Database]:
+    conn = store.connect(sso_db_path)
+    yield conn
+    conn.close()
 
 
 @pytest.fixture
