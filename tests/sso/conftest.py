@@ -1,5 +1,5 @@
-"""Fixtures for the SSO tests: a real SQLite file with the sso migrations, a movable clock
-and a signer."""
+"""Fixtures for the SSO tests: a real SQLite file with the sso migrations, a movable clock,
+a signer and a brand."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import sqlite_utils
 
 from bridge import store
 from bridge.sso import migrations
+from bridge.sso.branding import Branding
 from bridge.sso.tokens import LinkSigner
 
 SECRET_NEW = "new-secret-0123456789abcdefghijklmnopqrstuv"
@@ -55,3 +56,8 @@ def db(sso_db_path: Path) -> Iterator[sqlite_utils.Database]:
 @pytest.fixture
 def signer() -> LinkSigner:
     return LinkSigner([SECRET_NEW, SECRET_OLD])
+
+
+@pytest.fixture
+def branding() -> Branding:
+    return Branding(name="Acme Hosting", logo_url="https://cdn.acme.test/logo.png", color="#c0ffee")
