@@ -8,15 +8,28 @@ from pathlib import Path
 
 import pytest
 import sqlite_utils
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from bridge import store
 from bridge.sso import migrations
 from bridge.sso.branding import Branding
-from bridge.sso.tokens import LinkSigner
+from bridge.sso.tokens import PREFIX, SALT, LinkSigner
 
 SECRET_NEW = "new-secret-0123456789abcdefghijklmnopqrstuv"
 SECRET_OLD = "old-secret-0123456789abcdefghijklmnopqrstuv"
 T0 = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+
+
+class _SignedAtT0(TimestampSigner):
+    def get_timestamp(self) -> int:
+        return int(T0)
+
+
+def sign_raw(payload: object, secret: str = SECRET_NEW, salt: str = SALT) -> str:
+    """A token carrying any payload, signed at T0: what only a holder of the secret (or a
+    bug in the issuer) could make."""
+    serializer = URLSafeTimedSerializer(secret, salt=salt, signer=_SignedAtT0)
+    return PREFIX + serializer.dumps(payload)
 
 
 class Clock:

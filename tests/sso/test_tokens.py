@@ -5,20 +5,19 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import URLSafeTimedSerializer
 
 from bridge.sso.tokens import (
     MAX_TOKEN_LENGTH,
     MAX_TTL,
     PREFIX,
-    SALT,
     LinkExpired,
     LinkInvalid,
     LinkSigner,
     Target,
     generate_secret,
 )
-from tests.sso.conftest import SECRET_NEW, SECRET_OLD, T0
+from tests.sso.conftest import SECRET_NEW, SECRET_OLD, T0, sign_raw
 
 LINK = {"panel": "whmcs", "service_id": "1042", "client_id": "77", "target": "server"}
 
@@ -47,17 +46,6 @@ def test_expiry_follows_the_clock_and_keeps_the_claims(signer: LinkSigner) -> No
     with pytest.raises(LinkExpired) as caught:
         signer.verify(issued.token, now=T0 + 60)
     assert caught.value.claims == issued.claims  # the refusal page knows the panel
-
-
-class _SignedAtT0(TimestampSigner):
-    def get_timestamp(self) -> int:
-        return int(T0)
-
-
-def sign_raw(payload: object, secret: str = SECRET_NEW, salt: str = SALT) -> str:
-    """A token carrying any payload, signed at T0 (what only a secret holder can make)."""
-    serializer = URLSafeTimedSerializer(secret, salt=salt, signer=_SignedAtT0)
-    return PREFIX + serializer.dumps(payload)
 
 
 def test_no_link_outlives_the_hard_cap_even_if_its_payload_says_so() -> None:
