@@ -84,7 +84,7 @@ def _open(claims: LinkClaims, parts: Collaborators) -> Click:
     except Exception:
         log.exception("sso service lookup failed", extra=_fields(claims))
         return Click(refusal=Refusal.ERROR, panel=claims.panel)
-    refusal = service_refusal(record, claims)
+    refusal = service_refusal(record, client_id=claims.client_id, target=claims.target)
     if refusal is not None:
         return _refuse(refusal, claims)
     assert record is not None  # service_refusal() refused None

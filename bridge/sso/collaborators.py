@@ -18,7 +18,7 @@ from typing import Protocol
 from bridge.otwa import errors as otwa_errors
 from bridge.otwa.client import OtwaClient
 from bridge.sso.pages import Refusal
-from bridge.sso.tokens import LinkClaims, Target
+from bridge.sso.tokens import Target
 
 
 class ServiceState(StrEnum):
@@ -62,11 +62,14 @@ def mint_with(client: OtwaClient) -> Mint:
     return mint
 
 
-def service_refusal(record: ServiceRecord | None, claims: LinkClaims) -> Refusal | None:
-    """Why this service may not be opened for the link's client now; None when it may."""
+def service_refusal(
+    record: ServiceRecord | None, *, client_id: str, target: Target
+) -> Refusal | None:
+    """Why this service may not be opened for ``client_id`` now; None when it may. Used at
+    the click, and by the ``sso_link`` hook before it issues a link (:mod:`.links`)."""
     if record is None:
         return Refusal.SERVICE_GONE
-    if record.client_id != claims.client_id:
+    if record.client_id != client_id:
         return Refusal.NOT_YOURS
     if record.state is ServiceState.TERMINATED:
         return Refusal.TERMINATED
@@ -74,7 +77,7 @@ def service_refusal(record: ServiceRecord | None, claims: LinkClaims) -> Refusal
         return Refusal.SUSPENDED
     if record.state is ServiceState.PENDING:
         return Refusal.NOT_READY
-    if claims.target is Target.SERVER and not record.server_id:
+    if target is Target.SERVER and not record.server_id:
         return Refusal.NOT_READY
     return None
 
