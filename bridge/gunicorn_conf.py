@@ -3,6 +3,10 @@
 import gc
 from typing import Any
 
+from gunicorn.glogging import Logger
+
+from bridge.logs import RedactingFilter
+
 worker_class = "gthread"
 threads = 4
 timeout = 30
@@ -12,6 +16,21 @@ errorlog = "-"
 # gunicorn 23+ opens a control socket in $HOME by default; several bridges (or test stacks)
 # on one machine would fight over it, and the bridge needs none.
 control_socket_disable = True
+
+
+class RedactingLogger(Logger):
+    """gunicorn's own logs through the bridge's redaction: an access line holds the request
+    path, and ``GET /sso/<token>`` carries a live login link. Re-applied on every
+    (re)configuration, since gunicorn rebuilds its handlers then."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.access_log, self.error_log):
+            for handler in log.handlers:
+                handler.addFilter(RedactingFilter())
+
+
+logger_class = RedactingLogger
 
 
 def post_worker_init(worker: Any) -> None:

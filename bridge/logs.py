@@ -2,8 +2,8 @@
 
 Redaction is a logging.Filter on the root handler, so it covers every logger, including
 libraries'. Anything shaped like an Otwa key, a webhook secret, a bearer token, a
-password field or an SSO link is masked; exact secret values registered with
-:func:`register_secret` are masked wherever they appear.
+password field, an SSO link or a bridge link token (``bsso_…``) is masked; exact secret
+values registered with :func:`register_secret` are masked wherever they appear.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ _PATTERNS = [
         r"(?i)((?:password|passwd|secret|api[_-]?key|token|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]+"
     ),
     re.compile(r"(?i)(/sso/)[A-Za-z0-9._\-~]+"),
+    re.compile(r"bsso_[A-Za-z0-9_\-.]{8,}"),  # a bridge SSO link token on its own
 ]
 _known_secrets: set[str] = set()  # keys and hook secrets: for the life of the process
 # Passwords and SSO links pass through once (fetched, written back, forgotten): remember them

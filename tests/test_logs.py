@@ -48,6 +48,14 @@ def test_registered_and_shaped_secrets_are_masked(captured: io.StringIO) -> None
     assert len(lines) == 3 and all(json.loads(line)["logger"] == "test.redaction" for line in lines)
 
 
+def test_a_bare_bridge_sso_token_is_masked() -> None:
+    assert (
+        logs.redact("link bsso_.eJyrVkrOz0vNKcrPTVWyUkpOL0pMzi8pBVGGRobmuIFaVy01.x-9Z")
+        == "link ***"
+    )
+    assert logs.redact("bsso_ alone") == "bsso_ alone"
+
+
 def test_transient_secrets_are_bounded_and_expire(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(logs, "TRANSIENT_MAX", 3)
     monkeypatch.setattr(logs, "_transient", type(logs._transient)())
