@@ -23,8 +23,12 @@ from bridge.otwa import Budget, OtwaClient
 from bridge.otwa.plans import PlanCache
 from bridge.panels import Panel, PanelConfigError, load_panels
 from bridge.settings import LoadedSettings, Settings, SettingsError, Source, load
+from bridge.sso.migrations import migrations as sso_tables
+from bridge.store.migrations import migrations as core_tables
 
 EXTENSION = "otwa_bridge"
+# Every area's schema history, applied in this order (docs/architecture.md, SQLite rules).
+MIGRATIONS = (core_tables, sso_tables)
 
 
 class ConfigError(SettingsError):
@@ -63,12 +67,16 @@ class Bridge:
         return store.connect(self.database)
 
     def migrate(self) -> list[str]:
-        """Apply pending migrations; the names applied."""
+        """Apply every area's pending migrations; the names applied."""
         db = store.connect(self.database)
         try:
-            return store.apply_migrations(db)
+            return store.apply_migrations(db, MIGRATIONS)
         finally:
             db.close()
+
+    def pending_migrations(self, db: sqlite_utils.Database) -> list[str]:
+        """Names of migrations not yet applied, of every area (read-only)."""
+        return store.pending_migrations(db, MIGRATIONS)
 
     def panel(self, name: str) -> Panel | None:
         """The configured panel called ``name``, or None."""

@@ -56,7 +56,10 @@ def test_every_import_points_down_the_layer_list() -> None:
         home = _layer(source, order) if not source.startswith("bridge.sandbox") else None
         for target in sorted(_imports(path)):
             if home is None:  # the sandbox
-                if not target.startswith("bridge.sandbox") and target not in APART["bridge.sandbox"]:
+                if (
+                    not target.startswith("bridge.sandbox")
+                    and target not in APART["bridge.sandbox"]
+                ):
                     upward.append(f"{source} -> {target} (the sandbox stands apart)")
                 continue
             if target.startswith("bridge.sandbox"):

@@ -115,6 +115,7 @@ def _record_for_service(
     generation = int(service["generation"])
     params: dict[str, Any] = dict(command.params)
     _refuse_before_recording(command, service)
+    ops.note_owner(db, service, command, now=now)
     if action == "change_package":
         placement = _placement(bridge, command, generation)
         if service.get("plan") and placement["plan"] != service["plan"]:
@@ -239,6 +240,8 @@ def _record_create(db: sqlite_utils.Database, command: Command, bridge: Bridge, 
             server_id=None,
             label=placement["label"],
             plan=placement["plan"],
+            client_id=command.client_id,
+            product_id=command.product_id,
         )
     key = keys.idempotency_key(command.panel, command.service_id, "create", generation)
     op = ops.insert(

@@ -78,9 +78,39 @@ def insert_service(
     """The service row of a first create (state ``provisioning``)."""
     db.execute(
         "INSERT INTO services (panel, service_id, generation, state, suspended, label, plan,"
-        " created_at, updated_at) VALUES (?, ?, ?, 'provisioning', 0, ?, ?, ?, ?)",
-        [command.panel, command.service_id, generation, label, plan, now, now],
+        " client_id, product_id, created_at, updated_at)"
+        " VALUES (?, ?, ?, 'provisioning', 0, ?, ?, ?, ?, ?, ?)",
+        [
+            command.panel,
+            command.service_id,
+            generation,
+            label,
+            plan,
+            command.client_id,
+            command.product_id,
+            now,
+            now,
+        ],
     )
+
+
+def note_owner(
+    db: sqlite_utils.Database, service: dict[str, Any], command: Command, *, now: float
+) -> None:
+    """Keep the service's client (and product, after a package change) as the panel last
+    named them: a service moved to another client in the panel moves here too."""
+    fields: dict[str, Any] = {}
+    if command.client_id and command.client_id != service.get("client_id"):
+        fields["client_id"] = command.client_id
+    if (
+        command.action in ("create", "change_package")
+        and command.product_id
+        and command.product_id != service.get("product_id")
+    ):
+        fields["product_id"] = command.product_id
+    if fields:
+        update_service(db, command.panel, command.service_id, now=now, **fields)
+        service.update(fields)
 
 
 def update_service(

@@ -35,14 +35,9 @@ def apply(db: sqlite_utils.Database) -> list[str]:
     """Apply the pending SSO migrations in order; the names applied. Safe to run
     concurrently (re-checked under the write lock). ``db`` is a :func:`bridge.store.connect`
     connection."""
-    pending = [m.name for m in migrations.pending(db)]
-    if pending:
-        with store.write(db):
-            if migrations.pending(db):
-                migrations.apply(db)
-    return pending
+    return store.apply_migrations(db, (migrations,))
 
 
 def pending(db: sqlite_utils.Database) -> list[str]:
     """Names of SSO migrations not yet applied (read-only)."""
-    return [m.name for m in migrations.pending(db)]
+    return store.pending_migrations(db, (migrations,))

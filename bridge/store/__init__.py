@@ -18,11 +18,12 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
+from sqlite_utils.migrations import Migrations
 
 from bridge.sqlite_lock import begin_immediate
 from bridge.store.migrations import migrations
@@ -148,17 +149,26 @@ def thread_db(path: str | Path) -> sqlite_utils.Database:
     return db
 
 
-def apply_migrations(db: sqlite_utils.Database) -> list[str]:
-    """Apply pending migrations in order; return the names applied. Safe to run concurrently."""
-    pending = [m.name for m in migrations.pending(db)]
-    if pending:
-        with write(db):
-            # Re-check under the write lock: another process may have migrated meanwhile.
-            if migrations.pending(db):
-                migrations.apply(db)
-    return pending
+def apply_migrations(
+    db: sqlite_utils.Database, sets: Sequence[Migrations] = (migrations,)
+) -> list[str]:
+    """Apply the pending migrations of each set, set by set in order; the names applied.
+    Safe to run concurrently. Each area owns its set (the core ``"bridge"`` set here, the
+    ledger's and the SSO links' in their packages); the Bridge lists them all."""
+    applied: list[str] = []
+    for migration_set in sets:
+        pending = [m.name for m in migration_set.pending(db)]
+        if pending:
+            with write(db):
+                # Re-check under the write lock: another process may have migrated meanwhile.
+                if migration_set.pending(db):
+                    migration_set.apply(db)
+            applied += pending
+    return applied
 
 
-def pending_migrations(db: sqlite_utils.Database) -> list[str]:
-    """Names of migrations not yet applied (read-only)."""
-    return [m.name for m in migrations.pending(db)]
+def pending_migrations(
+    db: sqlite_utils.Database, sets: Sequence[Migrations] = (migrations,)
+) -> list[str]:
+    """Names of migrations not yet applied, of every set (read-only)."""
+    return [m.name for migration_set in sets for m in migration_set.pending(db)]

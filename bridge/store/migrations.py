@@ -145,3 +145,14 @@ def m003_operation_history(db: sqlite_utils.Database) -> None:
         "CREATE INDEX IF NOT EXISTS operation_transitions_op"
         " ON operation_transitions(operation_id, id)"
     )
+
+
+@migrations()
+def m004_service_owner(db: sqlite_utils.Database) -> None:
+    """Whose service it is and what was sold: the panel's client and product ids, kept from
+    the hooks (SSO links re-check the owner; margin reports group by both)."""
+    columns = {c.name for c in db["services"].columns}
+    if "client_id" not in columns:
+        db.execute("ALTER TABLE services ADD COLUMN client_id TEXT")
+    if "product_id" not in columns:
+        db.execute("ALTER TABLE services ADD COLUMN product_id TEXT")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from bridge import store
-from bridge.version import __version__
 from bridge.errors import error_body
-from bridge.web import get_db
+from bridge.version import __version__
+from bridge.web import current_bridge, get_db
 
 bp = Blueprint("health", __name__)
 
@@ -21,7 +20,7 @@ def healthz() -> Response:
 @bp.get("/readyz")
 def readyz() -> tuple[Response, int]:
     """Ready to take hooks: the database opens and every migration is applied."""
-    pending = store.pending_migrations(get_db())
+    pending = current_bridge().pending_migrations(get_db())
     if pending:
         message = f"Pending migrations: {', '.join(pending)}. Run `otwa-bridge migrate`."
         return jsonify(error_body("migrations_pending", message)), 503

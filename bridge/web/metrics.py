@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response
 
-from bridge.version import __version__
 from bridge.provisioning import gauges
+from bridge.version import __version__
 from bridge.web import current_bridge, get_db
 
 bp = Blueprint("metrics", __name__)

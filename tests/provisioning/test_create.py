@@ -129,3 +129,15 @@ def test_welcome_email_is_sent_after_the_credentials_are_written(
     assert actions == ["UpdateClientProduct", "SendEmail"]
     (mail,) = whmcs.calls("SendEmail")
     assert (mail["messagename"], mail["id"]) == ("VPS Welcome", "43")
+
+
+def test_the_service_remembers_its_client_and_product(env: BridgeEnv) -> None:
+    env.record(env.command("create", "o1", client_id="77", product_id="1"))
+    service = env.service("o1")
+    assert (service["client_id"], service["product_id"]) == ("77", "1")
+    # The panel moved the service to another client: the next hook says so.
+    env.record(env.command("suspend", "o1", client_id="88"))
+    service = env.service("o1")
+    assert (service["client_id"], service["product_id"]) == ("88", "1")
+    env.record(env.command("unsuspend", "o1", client_id=None))  # says nothing of the owner
+    assert env.service("o1")["client_id"] == "88"
