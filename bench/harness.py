@@ -47,8 +47,8 @@ from typing import Any, Protocol
 import requests
 
 from bench import floor
+from bridge.processes import SandboxProcess
 from bridge.signing import sign_headers
-from tests.support.processes import Sandbox
 
 HARNESS_KEY = "otwa_sandbox_readonly"  # catalog look-up only; not the systems' key
 SYSTEM_KEY = "otwa_sandbox_default"
@@ -104,7 +104,9 @@ class System(Protocol):
     hook_url: str
     secret: str
 
-    def start(self, sandbox: Sandbox, cfg: RunConfig, catalog: Catalog, workdir: Path) -> None: ...
+    def start(
+        self, sandbox: SandboxProcess, cfg: RunConfig, catalog: Catalog, workdir: Path
+    ) -> None: ...
 
     def pids(self) -> list[int]:
         """Root pids of the system's processes (children are found through /proc)."""
@@ -463,7 +465,7 @@ class Panel:
 # -- one run --------------------------------------------------------------------------------
 
 
-def lookup_catalog(sandbox: Sandbox) -> Catalog:
+def lookup_catalog(sandbox: SandboxProcess) -> Catalog:
     """The panel product's Otwa plan, region and OS (the module's configuration step)."""
     headers = {"Authorization": f"Bearer {HARNESS_KEY}"}
     products = requests.get(f"{sandbox.api}/products", headers=headers, timeout=10)
@@ -491,7 +493,7 @@ def _epoch(iso: str) -> float:
 class SandboxTime:
     """Maps this process's monotonic clock to the sandbox's clock (``state["now"]``)."""
 
-    def __init__(self, sandbox: Sandbox, scale: float) -> None:
+    def __init__(self, sandbox: SandboxProcess, scale: float) -> None:
         self.scale = scale
         best = (float("inf"), 0.0, 0.0)
         for _ in range(5):  # keep the tightest of a few round trips
@@ -542,7 +544,7 @@ def run(
     """Run ``system`` once (see the module docstring) and return what was measured."""
     workdir = cfg.workdir / system.name
     workdir.mkdir(parents=True, exist_ok=True)
-    sandbox = Sandbox(workdir, time_scale=cfg.time_scale, seed=cfg.seed).start()
+    sandbox = SandboxProcess(workdir, time_scale=cfg.time_scale, seed=cfg.seed).start()
     notes: list[str] = []
     sampler: RssSampler | None = None
     panel: Panel | None = None

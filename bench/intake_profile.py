@@ -20,8 +20,8 @@ from pathlib import Path
 
 from bench.harness import SYSTEM_KEY, RunConfig, lookup_catalog
 from bench.systems import BRIDGE_TOML, PANEL_PRODUCT, bridge_settings
+from bridge.processes import SandboxProcess
 from bridge.signing import generate_secret, sign_headers
-from tests.support.processes import Sandbox
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true", help="print the cProfile top 30")
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="intake-profile-"))
-    sandbox = Sandbox(workdir, time_scale=60, seed=7).start()
+    sandbox = SandboxProcess(workdir, time_scale=60, seed=7).start()
     try:
         sandbox.set_balance(SYSTEM_KEY, "100000.00")
         catalog = lookup_catalog(sandbox)

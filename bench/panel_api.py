@@ -15,7 +15,7 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
-from tests.support.processes import free_port
+from bridge.processes import free_port
 
 
 class _Quiet(WSGIRequestHandler):

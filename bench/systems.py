@@ -16,11 +16,11 @@ import requests
 
 from bench.harness import PANEL_PRODUCT, SYSTEM_KEY, Catalog, RunConfig
 from bench.panel_api import PanelApi
+from bridge.processes import Child, SandboxProcess, bridge_command, free_port
 from bridge.signing import generate_secret
-from tests.support.processes import Process, Sandbox, free_port
 
 
-def wait_ready(process: Process, url: str, timeout: float = 30.0) -> None:
+def wait_ready(process: Child, url: str, timeout: float = 30.0) -> None:
     """Block until ``url`` answers 200 (a booting gunicorn may accept and not answer yet)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -43,12 +43,14 @@ class BaselineSystem:
     def __init__(self) -> None:
         self.secret = generate_secret()
         self.hook_url = ""
-        self.process: Process | None = None
+        self.process: Child | None = None
 
-    def start(self, sandbox: Sandbox, cfg: RunConfig, catalog: Catalog, workdir: Path) -> None:
+    def start(
+        self, sandbox: SandboxProcess, cfg: RunConfig, catalog: Catalog, workdir: Path
+    ) -> None:
         port = free_port()
         self.hook_url = f"http://127.0.0.1:{port}/v1/hooks/whmcs"
-        self.process = Process(
+        self.process = Child(
             [
                 sys.executable,
                 "-m",
@@ -158,10 +160,12 @@ class BridgeSystem:
         self.overrides = dict(overrides or {})
         self.secret = generate_secret()
         self.hook_url = ""
-        self.processes: list[Process] = []
+        self.processes: list[Child] = []
         self.panel_api: PanelApi | None = None
 
-    def start(self, sandbox: Sandbox, cfg: RunConfig, catalog: Catalog, workdir: Path) -> None:
+    def start(
+        self, sandbox: SandboxProcess, cfg: RunConfig, catalog: Catalog, workdir: Path
+    ) -> None:
         for stale in ("bridge.sqlite", "otwa-budget.sqlite"):
             for path in workdir.glob(stale + "*"):
                 path.unlink()
@@ -180,8 +184,8 @@ class BridgeSystem:
         env.update({f"BRIDGE_{k.upper()}": v for k, v in self.overrides.items()})
         port = free_port()
         self.hook_url = f"http://127.0.0.1:{port}/v1/hooks/whmcs"
-        bridge = [sys.executable, "-m", "bridge"]
-        serve = Process(
+        bridge = bridge_command()
+        serve = Child(
             [*bridge, "serve", "--bind", f"127.0.0.1:{port}", "--workers", str(self.workers)],
             workdir / "bridge-serve.log",
             env=env,
@@ -190,7 +194,7 @@ class BridgeSystem:
         wait_ready(serve, f"http://127.0.0.1:{port}/healthz")
         for n in range(self.job_workers):
             log = workdir / f"bridge-worker{n or ''}.log"
-            self.processes.append(Process([*bridge, "worker"], log, env=env).start())
+            self.processes.append(Child([*bridge, "worker"], log, env=env).start())
 
     def pids(self) -> list[int]:
         return [p.popen.pid for p in self.processes if p.popen is not None]

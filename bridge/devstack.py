@@ -10,14 +10,11 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
 
-import requests
-
+from bridge.processes import Child, bridge_command
 from bridge.signing import generate_secret
 
 DEV_ENV = Path("var/dev.env")
@@ -57,59 +54,44 @@ def scaled_settings(time_scale: float) -> dict[str, str]:
     }
 
 
-def _wait(url: str, child: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if child.poll() is not None:
-            raise SystemExit(f"{' '.join(child.args)} exited with {child.returncode}")  # type: ignore[arg-type]
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.RequestException:  # not listening yet, or still booting
-            time.sleep(0.1)
-    raise SystemExit(f"{url} did not answer within {timeout:.0f}s")
-
-
 def run(*, bind: str, sandbox_port: int, time_scale: float, workers: int) -> int:
     """Start the stack, print how to reach it, supervise until Ctrl-C or a child dies."""
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    env: Mapping[str, str] = {
-        **os.environ,
+    env: dict[str, str] = {
         "BRIDGE_OTWA_BASE_URL": f"{sandbox_url}/api/v1",
         **scaled_settings(time_scale),
         **dev_secrets(),
     }
-    me = [sys.executable, "-m", "bridge"]
-    children: list[subprocess.Popen[bytes]] = []
+    children: list[Child] = []
 
-    def start(*args: str) -> subprocess.Popen[bytes]:
-        child = subprocess.Popen([*me, *args], env=dict(env))
+    def start(*args: str) -> Child:
+        child = Child(bridge_command(*args), env=env).start()
         children.append(child)
         return child
 
     def stop_all(*_: object) -> None:
         for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            child.stop()
 
     signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
     try:
         sandbox = start("sandbox", "--port", str(sandbox_port), "--time-scale", str(time_scale))
-        _wait(f"{sandbox_url}/_sandbox/state", sandbox)
-        subprocess.run([*me, "migrate"], env=dict(env), check=True)
+        sandbox.wait_http(f"{sandbox_url}/_sandbox/state")
+        migrate = start("migrate")
+        assert migrate.popen is not None
+        if migrate.popen.wait() != 0:
+            return 1
         web = start("serve", "--bind", bind, "--workers", str(workers))
         start("worker")
-        _wait(f"http://{bind}/healthz", web)
+        web.wait_http(f"http://{bind}/healthz", ok_only=True)
         print(banner(bind, sandbox_url), flush=True)
-        while all(child.poll() is None for child in children):
+        while all(child.alive for child in children if child is not migrate):
             time.sleep(0.5)
-        dead = next(c for c in children if c.poll() is not None)
+        dead = next(c for c in children if c is not migrate and not c.alive)
         print(f"otwa-bridge dev: {' '.join(map(str, dead.args))} exited; stopping", flush=True)
+        return 1
+    except (RuntimeError, TimeoutError) as exc:
+        print(f"otwa-bridge dev: {exc}", file=sys.stderr, flush=True)
         return 1
     except KeyboardInterrupt:
         return 0

@@ -38,10 +38,17 @@ def test_harness_runs_the_baseline_end_to_end(tmp_path: Path) -> None:
     assert result.requests_by_route["POST /api/v1/servers"] >= 6
     assert result.requests_by_route["GET /api/v1/servers/:id/credentials"] >= 6
     assert result.requests_total >= 6 * 3  # create + at least one poll + credentials each
-    assert len(result.hook_latencies_ms) == 6 and result.percentile(99) > 0
+    latencies = result.hook_latencies_ms
+    assert len(latencies) == 6 and all(0 < ms < 30_000 for ms in latencies)
+    assert result.percentile(50) <= result.percentile(99) == max(latencies)  # nearest rank
     assert result.time_to_running is not None and result.time_to_running >= 60.0
     assert result.peak_rss_kib > 10_000  # a Python process with Flask loaded
-    assert result.cpu_seconds > 0 and result.other_cpu >= 0
+    import os
+
+    # CPU of the system itself, and the machine's other load, both bounded by what the run
+    # could possibly have used (wall time on every core).
+    assert 0 < result.cpu_seconds <= result.wall_seconds * (os.cpu_count() or 1)
+    assert 0 <= result.other_cpu <= (os.cpu_count() or 1)
     # The seeded build prediction agreed with every status the harness saw.
     assert not any("disagreed" in n for n in result.notes)
 
