@@ -88,18 +88,60 @@ def accept(
     return Accepted(operation_id, claimed)
 
 
+def remember_answer(
+    bridge: Bridge,
+    db: sqlite_utils.Database,
+    command: Command,
+    outcome: Outcome,
+    *,
+    digest: str,
+    request_id: str,
+) -> Remembered | None:
+    """Remember a hook answered at once (no operation): its reply as replays will get it.
+    Returns the earlier delivery when a concurrent one of the same webhook-id won."""
+    kept = kept_for_replay(command.action, outcome)
+    # No fsync: nothing was done, so a lost row only means a replay is answered afresh.
+    with store.write(db, durable=False):
+        seen = find(db, command.panel, command.webhook_id)
+        if seen is not None:
+            return seen
+        now = bridge.clock.now()
+        db.execute(
+            "INSERT INTO webhook_events (panel, webhook_id, received_at, action, service_id,"
+            " body_sha256, request_id, status, reply, replied_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                command.panel,
+                command.webhook_id,
+                now,
+                command.action,
+                command.service_id,
+                digest,
+                request_id,
+                kept.status,
+                encode(kept).decode(),
+                now,
+            ],
+        )
+    return None
+
+
+# Actions whose successful reply is a live credential: never kept, a replay is refused.
+SECRET_REPLIES = ("sso",)
+
+
 def kept_for_replay(action: str, outcome: Outcome) -> Outcome:
     """The reply stored for replays. A successful ``sso`` reply carries a one-time login
     link, a bearer credential that must not rest in the database (and would be spent on
     replay anyway), so its replay is a clear refusal instead of the link."""
-    if action != "sso" or not outcome.body.get("ok"):
+    if action not in SECRET_REPLIES or not outcome.body.get("ok"):
         return outcome
     return Outcome(
         410,
         error_body(
             "sso_link_already_issued",
-            "This hook's one-time login link was already handed out. Send a new sso hook "
-            "(a new webhook-id) for a fresh link.",
+            "This hook's one-time login link was already handed out. Send a new "
+            f"{action} hook (a new webhook-id) for a fresh link.",
         ),
     )
 

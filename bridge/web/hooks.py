@@ -24,7 +24,7 @@ from bridge.commands import ACTIONS, Command, Outcome
 from bridge.errors import BridgeError
 from bridge.panels import Panel
 from bridge.provisioning import inbox, outcome_of, run_inline
-from bridge.web import current_bridge, get_db
+from bridge.web import answers, current_bridge, get_db
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__)
@@ -152,8 +152,20 @@ def intake(panel: str) -> Response:
         return _replay(panel, seen, digest)
 
     command = _command(adapter, raw, webhook_id)
-    bridge.catalog.validate(command)
     logx = {"panel": panel, "webhook_id": webhook_id, "request_id": g.request_id}
+    answer = answers.ANSWERS.get(command.action)
+    if answer is not None:
+        outcome = adapter.render(answer(bridge, db, command))
+        earlier = inbox.remember_answer(
+            bridge, db, command, outcome, digest=digest, request_id=g.request_id
+        )
+        if earlier is not None:
+            return _replay(panel, earlier, digest)
+        log.info(
+            "hook answered", extra={**logx, "action": command.action, "status": outcome.status}
+        )
+        return _json_reply(outcome.status, inbox.encode(outcome))
+    bridge.catalog.validate(command)
     accepted = inbox.accept(bridge, db, command, digest=digest, request_id=g.request_id)
     if isinstance(accepted, inbox.Remembered):  # a concurrent delivery won the race
         return _replay(panel, accepted, digest)

@@ -1,0 +1,62 @@
+"""What a command would need, checked now: the products map and the service's state, no
+Otwa call and nothing recorded (the ``validate`` hook action).
+
+A panel asks before the customer pays (WHMCS: ShoppingCartValidateCheckout), so a choice
+the bridge cannot provision is refused at checkout instead of after the invoice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import sqlite_utils
+
+from bridge.commands import Command, Outcome
+from bridge.errors import BridgeError
+from bridge.provisioning import operations as ops
+from bridge.runtime import Bridge
+
+PURPOSES = ("create", "change_package")
+
+
+def validate(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> Outcome:
+    """Whether ``command`` (its product and options) could be provisioned as
+    ``params.for`` (``create``, the default, or ``change_package``). Raises the same
+    :class:`~bridge.errors.BridgeError` the real action would (422 ``unmapped_option``,
+    ``unknown_product``, ``region_not_allowed``, ``plan_change_unsupported``...)."""
+    purpose = str(command.params.get("for") or "create")
+    if purpose not in PURPOSES:
+        raise BridgeError(
+            f"validate: params.for must be one of {', '.join(PURPOSES)}, not {purpose!r}.",
+            code="bad_request",
+        )
+    as_action = dataclasses.replace(command, action=purpose)
+    service = ops.get_service(db, command.panel, command.service_id)
+    generation = int(service["generation"]) if service else 1
+    placement = bridge.catalog.place(as_action, generation)
+    if purpose == "change_package":
+        if service is None or service["state"] == "terminated":
+            raise BridgeError(
+                f"Service {command.service_id} of panel {command.panel} has no Otwa server to "
+                "change.",
+                code="no_server",
+                status=404,
+            )
+        if service.get("plan") and placement.plan != service["plan"]:
+            raise BridgeError(
+                f"Otwa cannot change plan {service['plan']} to {placement.plan} in place (Otwa "
+                "has no resize); offer this product as a new order instead.",
+                code="plan_change_unsupported",
+                status=422,
+            )
+    result = {
+        "valid": True,
+        "for": purpose,
+        "placement": {
+            "plan": placement.plan,
+            "region": placement.region,
+            "os": placement.os,
+            "addon_types": placement.addon_types,
+        },
+    }
+    return Outcome(200, {"ok": True, "operation": None, "result": result})
