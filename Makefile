@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test lint fmt bench clean system-deps
+.PHONY: run test lint fmt bench clean system-deps docs
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,10 +33,15 @@ test: $(STAMP) system-deps
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Regenerate docs/settings.md's table from the declarations in bridge/settings.py.
+docs: $(STAMP)
+	UPDATE_DOCS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_docs.py -k generated
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -73,7 +73,11 @@ def run(*, bind: str, sandbox_port: int, time_scale: float, workers: int) -> int
         for child in children:
             child.stop()
 
-    signal.signal(signal.SIGTERM, lambda *_: (stop_all(), sys.exit(0)))
+    def stop_and_exit(*_: object) -> None:
+        stop_all()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop_and_exit)
     try:
         sandbox = start("sandbox", "--port", str(sandbox_port), "--time-scale", str(time_scale))
         sandbox.wait_http(f"{sandbox_url}/_sandbox/state")

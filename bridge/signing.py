@@ -83,7 +83,7 @@ def verify(
 
     Raises :class:`SignatureError` (401) with code ``missing_signature_headers``,
     ``stale_timestamp`` (outside ±``tolerance`` seconds of ``now``) or ``invalid_signature``.
-    ``headers`` lookup must be case-insensitive (werkzeug's Headers are).
+    ``headers``: names in lower case (or a case-insensitive mapping).
     """
     msg_id = headers.get("webhook-id", "")
     stamp = headers.get("webhook-timestamp", "")

@@ -51,9 +51,9 @@ def is_generic(body: Mapping[str, Any]) -> bool:
 
 def option_label(value: Any) -> str:
     """``"3|Ubuntu 24.04"`` -> ``"Ubuntu 24.04"``: WHMCS option values may carry their id."""
-    value = text(value)
-    head, sep, tail = value.partition("|")
-    return tail.strip() if sep and head.strip().isdigit() else value.strip()
+    shown = text(value)
+    head, sep, tail = shown.partition("|")
+    return tail.strip() if sep and head.strip().isdigit() else shown.strip()
 
 
 def _options(body: Mapping[str, Any]) -> dict[str, str]:

@@ -40,7 +40,7 @@ def classify(exc: errors.OtwaError, what: str = "the Otwa call") -> Transient | 
     """Map a client error to Transient or Refusal; ``what`` names the call for messages."""
     detail = "; ".join(getattr(exc, "messages", None) or [exc.message])
     if isinstance(exc, errors.BudgetExhausted):
-        return Transient("the shared Otwa request budget is used up for now", exc.retry_after)
+        return Transient("the shared Otwa request budget is used up for now", exc.retry_after or 0)
     if isinstance(exc, errors.RateLimitedError):
         return Transient("Otwa rate limit reached (429)", exc.reset_after or 1.0)
     if isinstance(exc, errors.IdempotencyConflict):

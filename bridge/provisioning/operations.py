@@ -140,7 +140,7 @@ def insert(
     server_id: str | None = None,
 ) -> dict[str, Any]:
     """Record ``command`` as a new operation in ``state`` (its first history entry too)."""
-    op = {
+    op: dict[str, Any] = {
         "id": "op_" + uuid.uuid4().hex[:20],
         "panel": command.panel,
         "service_id": command.service_id,

@@ -152,7 +152,7 @@ def _apply(ctx: Context, done: Done) -> tuple[dict[str, Any], dict[str, Any] | N
 
 
 def _is_read(ctx: Context) -> bool:
-    return ctx.job["kind"] == "read"
+    return bool(ctx.job["kind"] == "read")
 
 
 def _transient(ctx: Context, exc: Transient) -> dict[str, Any]:

@@ -82,8 +82,7 @@ def write(db: sqlite_utils.Database, *, durable: bool = True) -> Iterator[sqlite
             try:
                 yield db
             except BaseException:
-                if db.conn.in_transaction:
-                    db.conn.execute("ROLLBACK")
+                _rollback_if_open(db.conn)
                 raise
             else:
                 db.conn.execute("COMMIT")
@@ -93,6 +92,12 @@ def write(db: sqlite_utils.Database, *, durable: bool = True) -> Iterator[sqlite
         if not durable:
             setattr(db, _NON_DURABLE, False)
             db.conn.execute("PRAGMA synchronous = FULL")
+
+
+def _rollback_if_open(conn: sqlite3.Connection) -> None:
+    # A failed statement may already have ended the transaction.
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 _NON_DURABLE = "_bridge_non_durable"

@@ -139,7 +139,7 @@ def intake(panel: str) -> Response:
             status=503,
         )
     webhook_id = signing.verify(
-        request.headers,
+        {name.lower(): value for name, value in request.headers.items()},
         raw,
         adapter.config.secrets,
         now=bridge.clock.now(),
@@ -155,16 +155,16 @@ def intake(panel: str) -> Response:
     logx = {"panel": panel, "webhook_id": webhook_id, "request_id": g.request_id}
     answer = answers.ANSWERS.get(command.action)
     if answer is not None:
-        outcome = adapter.render(answer(bridge, db, command))
+        answered = adapter.render(answer(bridge, db, command))
         earlier = inbox.remember_answer(
-            bridge, db, command, outcome, digest=digest, request_id=g.request_id
+            bridge, db, command, answered, digest=digest, request_id=g.request_id
         )
         if earlier is not None:
             return _replay(panel, earlier, digest)
         log.info(
-            "hook answered", extra={**logx, "action": command.action, "status": outcome.status}
+            "hook answered", extra={**logx, "action": command.action, "status": answered.status}
         )
-        return _json_reply(outcome.status, inbox.encode(outcome))
+        return _json_reply(answered.status, inbox.encode(answered))
     bridge.catalog.validate(command)
     accepted = inbox.accept(bridge, db, command, digest=digest, request_id=g.request_id)
     if isinstance(accepted, inbox.Remembered):  # a concurrent delivery won the race
