@@ -44,6 +44,11 @@ def test_clock_advance_and_freeze(sandbox):
 def test_set_balance(sandbox):
     assert sandbox.set_balance("otwa_sandbox_broke", "12.5")["balance"] == "12.50"
     assert call(sandbox, "GET", "/account", "otwa_sandbox_broke").json()["balance"] == "12.50"
+    for bad in ("13.00\n", " 13.00", "13.001", "-1.00", 13):
+        r = requests.put(f"{sandbox.url}/_sandbox/accounts/otwa_sandbox_broke/balance",
+                         json={"balance": bad}, timeout=5)  # fmt: skip
+        assert r.status_code == 400, bad
+    assert sandbox.state()["balances"]["otwa_sandbox_broke"] == "12.50"
 
 
 def test_spec_helper_rejects_a_wrong_shape(sandbox):
