@@ -30,6 +30,9 @@ class SandboxState:
         self.clock = SandboxClock(time_scale)
         self.seed = seed
         self.faults = FaultInjector()
+        # Live gauge, not state: requests executing now keep counting across a reset.
+        self.in_flight = 0
+        self.latency_release = threading.Event()
         self.reset()
 
     def reset(self) -> None:
@@ -47,7 +50,7 @@ class SandboxState:
             self.rng = random.Random(self.seed)
             self.stats_rng = random.Random(self.seed)
             self.failure_rate = 0.0
-            self.latency = 0.0
+            self.set_latency(0.0)
             self.counts: dict[str, dict[str, int]] = {
                 "byKey": {}, "byRoute": {}, "byStatus": {}, "faults": {},
             }  # fmt: skip
@@ -55,6 +58,13 @@ class SandboxState:
             self.total_requests = 0
             self.clock.set_scale(self.clock.boot_scale)
             self.faults.clear()
+
+    def set_latency(self, seconds: float) -> None:
+        """Every /api/v1 request from now on waits ``seconds``; requests waiting now go on."""
+        with self.lock:
+            self.latency = seconds
+            self.latency_release.set()
+            self.latency_release = threading.Event()
 
     # -- helpers used by the views (callers hold the lock) --------------------------------
 
@@ -125,6 +135,7 @@ class SandboxState:
                 "charges": list(self.charges),
                 "requests": {
                     "total": self.total_requests,
+                    "inFlight": self.in_flight,
                     "rateLimited": self.rate_limited,
                     **{k: dict(v) for k, v in self.counts.items()},
                 },

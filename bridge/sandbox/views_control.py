@@ -94,11 +94,10 @@ def set_failure_rate() -> Any:
 
 @control.put("/latency")
 def set_latency() -> Any:
-    """{"seconds": S}: real seconds every /api/v1 request waits before executing."""
+    """{"seconds": S}: real seconds every /api/v1 request waits before executing; requests
+    already waiting are released (so a test can hold a request, then let it finish)."""
     seconds = _number(json_body(), "seconds", 0, 120)
-    st = state()
-    with st.lock:
-        st.latency = seconds
+    state().set_latency(seconds)
     return {"ok": True, "seconds": seconds}
 
 

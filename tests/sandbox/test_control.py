@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -56,3 +59,17 @@ def test_spec_helper_rejects_a_wrong_shape(sandbox):
     r._content = b'{"id": "x", "balance": 5}'  # balance must be a decimal string
     with pytest.raises(Exception):  # noqa: B017  (openapi-core raises its own error types)
         validate(r)
+
+
+def test_in_flight_counts_executing_requests_and_latency_change_releases_them(sandbox):
+    assert sandbox.state()["requests"]["inFlight"] == 0
+    sandbox.set_latency(60)
+    with ThreadPoolExecutor(3) as pool:
+        pending = [pool.submit(call, sandbox, "GET", "/account") for _ in range(3)]
+        sandbox.wait_in_flight(3)
+        assert not any(f.done() for f in pending)  # held, not answered
+        started = time.monotonic()
+        sandbox.set_latency(0)
+        assert [f.result().status_code for f in pending] == [200, 200, 200]
+    assert time.monotonic() - started < 5  # released at once, not after 60 s
+    assert sandbox.state()["requests"]["inFlight"] == 0

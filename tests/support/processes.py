@@ -140,3 +140,15 @@ class Sandbox:
 
     def state(self) -> Any:
         return self._control("GET", "/state")
+
+    def set_latency(self, seconds: float) -> Any:
+        """Every API request waits ``seconds`` (real) before executing; waiting ones go on."""
+        return self._control("PUT", "/latency", {"seconds": seconds})
+
+    def wait_in_flight(self, n: int, timeout: float = 10.0) -> None:
+        """Block until at least ``n`` API requests are executing (past auth and key checks)."""
+        deadline = time.monotonic() + timeout
+        while (seen := self.state()["requests"]["inFlight"]) < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{seen} requests in flight after {timeout}s, wanted {n}")
+            time.sleep(0.01)
