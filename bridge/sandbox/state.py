@@ -19,16 +19,19 @@ from bridge.sandbox.faults import FaultInjector
 from bridge.sandbox.idempotency import IdempotencyStore
 from bridge.sandbox.ipam import IpPool
 from bridge.sandbox.money import fmt
-from bridge.sandbox.ratelimit import RateLimiter
+from bridge.sandbox.ratelimit import LIMIT, WINDOW, RateLimiter, new_limiter
 from bridge.sandbox.servers import Server
 from bridge.sandbox.sso import SsoStore
 
 
 class SandboxState:
-    def __init__(self, time_scale: float = 1.0, seed: int | None = None) -> None:
+    def __init__(
+        self, time_scale: float = 1.0, seed: int | None = None, rate_limit_mode: str = "fixed"
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = SandboxClock(time_scale)
         self.seed = seed
+        self.boot_rate_limit_mode = rate_limit_mode  # what reset returns to
         self.faults = FaultInjector()
         # Live gauge, not state: requests executing now keep counting across a reset.
         self.in_flight = 0
@@ -44,7 +47,7 @@ class SandboxState:
             self.servers: dict[str, Server] = {}
             self.charges: list[dict[str, Any]] = []
             self.ipam = IpPool()
-            self.limiter = RateLimiter()
+            self.limiter: RateLimiter = new_limiter(self.boot_rate_limit_mode)
             self.idem = IdempotencyStore()
             self.sso = SsoStore()
             self.rng = random.Random(self.seed)
@@ -124,6 +127,7 @@ class SandboxState:
                 "seed": self.seed,
                 "buildFailureRate": self.failure_rate,
                 "latency": self.latency,
+                "rateLimit": {"mode": self.limiter.mode, "limit": LIMIT, "windowSeconds": WINDOW},
                 "accounts": [
                     {"id": a.id, "name": a.name, "balance": fmt(a.balance), "keys": a.keys}
                     for a in self.accounts.values()

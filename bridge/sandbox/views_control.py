@@ -10,6 +10,7 @@ from bridge.sandbox.auth import state
 from bridge.sandbox.errors import ApiError
 from bridge.sandbox.faults import parse_config
 from bridge.sandbox.money import fmt, parse
+from bridge.sandbox.ratelimit import MODES, new_limiter
 from bridge.sandbox.validation import json_body
 
 control = Blueprint("control", __name__, url_prefix="/_sandbox")
@@ -99,6 +100,19 @@ def set_latency() -> Any:
     seconds = _number(json_body(), "seconds", 0, 120)
     state().set_latency(seconds)
     return {"ok": True, "seconds": seconds}
+
+
+@control.put("/ratelimit")
+def set_rate_limit() -> Any:
+    """{"mode": "fixed" | "sliding"}: count from now on in that mode, every key starting afresh;
+    reset returns to the mode the process started with."""
+    mode = json_body().get("mode")
+    if not isinstance(mode, str) or mode not in MODES:
+        raise ApiError(400, f"mode must be one of {', '.join(MODES)}")
+    st = state()
+    with st.lock:
+        st.limiter = new_limiter(mode)
+    return {"ok": True, "mode": mode}
 
 
 @control.put("/servers/<server_id>/status")

@@ -29,8 +29,10 @@ def test_reset_restores_boot_state(sandbox):
     create(sandbox)
     sandbox.faults(1.0, ["500"])
     freeze(sandbox)
+    sandbox.set_rate_limit_mode("sliding")
     sandbox.reset()
     st = sandbox.state()
+    assert st["rateLimit"]["mode"] == "fixed"  # the mode the process started with
     assert st["servers"] == [] and st["charges"] == [] and st["faults"] is None
     assert st["balances"][DEFAULT] == "500.00" and st["timeScale"] == sandbox.time_scale
     assert call(sandbox, "GET", "/account").status_code == 200

@@ -90,7 +90,14 @@ def bridge_cmd(*args: str) -> list[str]:
 class Sandbox:
     """A running ``otwa-bridge sandbox`` and its control API."""
 
-    def __init__(self, tmp: Path, *, time_scale: float = 600.0, seed: int = 1) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        time_scale: float = 600.0,
+        seed: int = 1,
+        rate_limit_mode: str | None = None,
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.api = f"{self.url}/api/v1"
@@ -104,6 +111,7 @@ class Sandbox:
                 str(time_scale),
                 "--seed",
                 str(seed),
+                *(["--rate-limit-mode", rate_limit_mode] if rate_limit_mode else []),
             ),
             tmp / f"sandbox-{self.port}.log",
         )
@@ -140,6 +148,10 @@ class Sandbox:
 
     def state(self) -> Any:
         return self._control("GET", "/state")
+
+    def set_rate_limit_mode(self, mode: str) -> Any:
+        """Count from now on in ``fixed`` or ``sliding`` mode (every key starts afresh)."""
+        return self._control("PUT", "/ratelimit", {"mode": mode})
 
     def set_latency(self, seconds: float) -> Any:
         """Every API request waits ``seconds`` (real) before executing; waiting ones go on."""
