@@ -83,8 +83,10 @@ class SandboxState:
         return s
 
     def charge(self, account: Account, amount: Decimal, kind: str, server_id: str,
-               description: str) -> dict[str, Any]:  # fmt: skip
-        """Debit ``amount`` (caller checked the balance) and record the charge."""
+               description: str, *, at: float, period: tuple[float, float],
+               addon_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """Debit ``amount`` at sandbox time ``at`` for the service ``period`` [start, end)
+        (caller checked the balance) and record the charge."""
         account.balance -= amount
         entry = {
             "id": str(uuid.uuid4()),
@@ -92,10 +94,13 @@ class SandboxState:
             "account": account.name,
             "serverId": server_id,
             "kind": kind,
+            "addonId": addon_id,
             "amount": fmt(amount),
             "balanceAfter": fmt(account.balance),
             "description": description,
-            "createdAt": iso(self.now()),
+            "periodStart": iso(period[0]),
+            "periodEnd": iso(period[1]),
+            "createdAt": iso(at),
         }
         self.charges.append(entry)
         return entry

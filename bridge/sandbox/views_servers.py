@@ -20,11 +20,11 @@ from flask import g, request
 from bridge.sandbox.accounts import Account
 from bridge.sandbox.auth import account, processing_delay, requires, state
 from bridge.sandbox.blueprint import api
-from bridge.sandbox.catalog import REGION_SLUGS, Addon, find_plan, price_for
+from bridge.sandbox.catalog import REGION_SLUGS, Addon, find_plan
 from bridge.sandbox.errors import ApiError
 from bridge.sandbox.idempotency import fingerprint
 from bridge.sandbox.money import fmt
-from bridge.sandbox.servers import Server, new_password
+from bridge.sandbox.servers import PERIOD, Server, new_password
 from bridge.sandbox.validation import (
     check_hostname,
     check_label,
@@ -33,11 +33,6 @@ from bridge.sandbox.validation import (
     resolve_os,
 )
 from bridge.sandbox.views_account import sso_link
-
-
-def pay(acct: Account, list_price: Decimal) -> Decimal:
-    """What ``acct`` pays for a list price (wholesale for reseller partners)."""
-    return price_for(list_price, acct.margin_percent) if acct.partner else list_price
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -168,8 +163,8 @@ def create_server() -> Any:
     st = state()
     with st.lock:
         acct = account()
-        prices = {a.id: pay(acct, a.monthly_price) for a in addons}
-        plan_price = pay(acct, plan.monthly_price)
+        prices = {a.id: acct.pays(a.monthly_price) for a in addons}
+        plan_price = acct.pays(plan.monthly_price)
         total = plan_price + sum(prices.values(), Decimal("0"))
         if acct.balance < total:
             raise ApiError(
@@ -182,9 +177,12 @@ def create_server() -> Any:
         for a in addons:
             attach(s, a, prices[a.id])
         st.servers[s.id] = s
-        st.charge(acct, plan_price, "server", s.id, f"{plan.name} monthly ({s.label})")
+        month = (now, now + PERIOD)
+        st.charge(acct, plan_price, "server", s.id, f"{plan.name} monthly ({s.label})",
+                  at=now, period=month)  # fmt: skip
         for a in addons:
-            st.charge(acct, prices[a.id], "addon", s.id, f"{a.name} monthly ({s.label})")
+            st.charge(acct, prices[a.id], "addon", s.id, f"{a.name} monthly ({s.label})",
+                      at=now, period=month, addon_id=a.id)  # fmt: skip
         return s.detail(now), 201
 
 
@@ -336,7 +334,7 @@ def _offers(s: Server, acct: Account, now: float) -> list[dict[str, Any]]:
     attached = {a.id for a in s.addons}
     out = []
     for a in s.plan.addons:
-        monthly = pay(acct, a.monthly_price)
+        monthly = acct.pays(a.monthly_price)
         out.append(
             {
                 "id": a.id,
@@ -377,14 +375,15 @@ def purchase_addon(server_id: str) -> Any:
             raise ApiError(400, f"an add-on of type {addon.type} is already active on this server")
         acct = account()
         now = st.now()
-        monthly = pay(acct, addon.monthly_price)
+        monthly = acct.pays(addon.monthly_price)
         charge = s.prorated(monthly, now)
         if acct.balance < charge:
             raise ApiError(
                 402, f"Insufficient balance: {fmt(charge)} needed, {fmt(acct.balance)} available"
             )
         attach(s, addon, monthly)
-        st.charge(acct, charge, "addon", s.id, f"{addon.name} prorated ({s.label})")
+        st.charge(acct, charge, "addon", s.id, f"{addon.name} prorated ({s.label})",
+                  at=now, period=(now, s.renews_at(now)), addon_id=addon.id)  # fmt: skip
         offer = next(o for o in _offers(s, acct, now) if o["id"] == addon.id)
         return {
             "addon": offer,
