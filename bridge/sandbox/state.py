@@ -3,6 +3,10 @@
 Every handler that reads or changes state holds ``state.lock`` for the whole read-decide-
 write step, so parallel requests (the server is threaded) see each other's effects
 atomically: a wallet can never go negative, one Idempotency-Key never runs twice.
+
+Time-driven billing (renewals, suspensions, terminations: billing.py) is applied lazily:
+:meth:`SandboxState.tick` settles everything due by now and returns that instant. Every view
+ticks, under the lock, before it reads or changes servers or balances.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.sandbox.accounts import Account, ApiKey, boot_accounts
+from bridge.sandbox.billing import Billing
 from bridge.sandbox.clock import SandboxClock, iso
 from bridge.sandbox.faults import FaultInjector
 from bridge.sandbox.idempotency import IdempotencyStore
@@ -53,6 +58,7 @@ class SandboxState:
             self.rng = random.Random(self.seed)
             self.stats_rng = random.Random(self.seed)
             self.failure_rate = 0.0
+            self.billing = Billing()
             self.set_latency(0.0)
             self.counts: dict[str, dict[str, int]] = {
                 "byKey": {}, "byRoute": {}, "byStatus": {}, "faults": {},
@@ -74,13 +80,32 @@ class SandboxState:
     def now(self) -> float:
         return self.clock.now()
 
+    def tick(self) -> float:
+        """Now, with every renewal, suspension and termination due by now applied."""
+        with self.lock:
+            now = self.now()
+            self.billing.settle(self, now)
+            return now
+
     def server_of(self, account_id: str, server_id: str) -> Server | None:
         """The account's server (brought up to date), or None: another account's is None."""
+        now = self.tick()
         s = self.servers.get(server_id)
         if s is None or s.account_id != account_id:
             return None
-        s.refresh(self.now())
+        s.refresh(now)
         return s
+
+    def add_server(self, s: Server) -> None:
+        self.servers[s.id] = s
+        self.billing.track(s)
+
+    def terminate(self, s: Server) -> None:
+        """Destroy ``s``: addresses back to the pool, status terminated, never billed again."""
+        self.ipam.release(s.ips())
+        s.primary, s.extra_ips = None, []
+        s.status, s.building_at, s.done_at = "terminated", None, None
+        s.suspended_at = s.resume_status = None
 
     def charge(self, account: Account, amount: Decimal, kind: str, server_id: str,
                description: str, *, at: float, period: tuple[float, float],
@@ -118,12 +143,13 @@ class SandboxState:
     def snapshot(self) -> dict[str, Any]:
         """Everything GET /_sandbox/state shows."""
         with self.lock:
-            now = self.now()
+            now = self.tick()
             servers = []
             for s in self.servers.values():
                 s.refresh(now)
                 body = s.detail(now)
-                body.update(accountId=s.account_id, username=s.username, password=s.password)
+                body.update(accountId=s.account_id, username=s.username, password=s.password,
+                            billing=self.billing.describe(s))  # fmt: skip
                 servers.append(body)
             return {
                 "now": now,
@@ -142,6 +168,8 @@ class SandboxState:
                 },  # fmt: skip
                 "servers": servers,
                 "charges": list(self.charges),
+                "gracePeriodSeconds": self.billing.grace,
+                "billingEvents": list(self.billing.events),
                 "requests": {
                     "total": self.total_requests,
                     "inFlight": self.in_flight,
