@@ -96,6 +96,25 @@ def top_up(key: str) -> Any:
                 "reactivated": reactivated}  # fmt: skip
 
 
+@control.put("/accounts/<key>/margin")
+def set_margin(key: str) -> Any:
+    """{"marginPercent": "25.00"}: a reseller partner's discount from now on (a tier change);
+    renewals already due were charged at the old one."""
+    margin = parse(json_body().get("marginPercent"))
+    if margin is None or margin >= 100:
+        raise ApiError(400, 'marginPercent must be a decimal string from "0" to "99.99"')
+    st = state()
+    with st.lock:
+        acct = _account_of(key)
+        if not acct.partner:
+            raise ApiError(
+                409, f"Account {acct.name} is not a reseller partner: it pays list prices"
+            )
+        st.tick()
+        acct.margin_percent = margin
+        return {"ok": True, "accountId": acct.id, "marginPercent": fmt(margin)}
+
+
 @control.put("/grace-period")
 def set_grace_period() -> Any:
     """{"seconds": N}: how long a server suspended for an unpaid renewal waits before it is

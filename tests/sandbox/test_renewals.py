@@ -14,6 +14,7 @@ import requests
 from tests.sandbox.helpers import (
     DEFAULT,
     DESTROY,
+    OTHER,
     STARTER,
     call,
     create,
@@ -86,6 +87,30 @@ def test_each_anniversary_charges_plan_and_every_addon_at_full_price(sandbox):
     got = call(sandbox, "GET", f"/servers/{s['id']}").json()
     assert got["status"] == "running" and at(got["renewsAt"], created + 2 * MONTH)
     assert call(sandbox, "GET", "/account").json()["balance"] == "477.62"
+
+
+def test_a_renewal_is_charged_at_the_discount_in_force_at_that_moment(sandbox):
+    freeze(sandbox)
+    s = running_server(sandbox)  # Standard: 9.99 list, 7.99 at 20 %
+    created = t(s["createdAt"])
+    margin = f"/accounts/{DEFAULT}/margin"
+    assert control(sandbox, "PUT", margin, {"marginPercent": "25.00"}).status_code == 200
+    sandbox.advance(MONTH)
+    sandbox.advance(MONTH + DAY)  # day 61: the day-60 renewal is due but not yet looked at
+    # a tier change now must not reach back: day 60 is charged at 25 %, as a cron would have
+    assert control(sandbox, "PUT", margin, {"marginPercent": "0"}).json()["marginPercent"] == "0.00"
+    sandbox.advance(MONTH)
+    renewals = [(c["amount"], t(c["createdAt"]) - created) for c in since(sandbox, 1)]
+    assert renewals == [("7.49", pytest.approx(MONTH, abs=0.002)),
+                        ("7.49", pytest.approx(2 * MONTH, abs=0.002)),
+                        ("9.99", pytest.approx(3 * MONTH, abs=0.002))]  # fmt: skip
+    for bad in ({"marginPercent": "100"}, {"marginPercent": "-1"}, {"marginPercent": 5}, {}):
+        assert control(sandbox, "PUT", margin, bad).status_code == 400
+    r = control(sandbox, "PUT", f"/accounts/{OTHER}/margin", {"marginPercent": "5"})
+    assert r.status_code == 409 and "not a reseller partner" in r.json()["message"]
+    assert control(sandbox, "PUT", "/accounts/otwa_nobody/margin", {"marginPercent": "5"}
+                   ).status_code == 404  # fmt: skip
+    assert call(sandbox, "GET", "/reseller").json()["marginPercent"] == "0.00"
 
 
 def test_short_wallet_suspends_and_the_grace_period_ends_in_termination(sandbox):
