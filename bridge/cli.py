@@ -74,11 +74,23 @@ def serve(bind: str, workers: int) -> None:
     help="Speed of the sandbox clock: 60 makes a minute pass in a second.",
 )
 @click.option("--seed", default=None, type=int, help="Seed for build times and generated data.")
-def sandbox(host: str, port: int, time_scale: float, seed: int | None) -> None:
+@click.option(
+    "--rate-limit-mode",
+    type=click.Choice(["fixed", "sliding"]),
+    default="fixed",
+    show_default=True,
+    help="How each key's 100 requests per 60 s are counted: fixed (a window opened by the "
+    "key's first request) or sliding (any 60 s holds at most 100).",
+)
+def sandbox(
+    host: str, port: int, time_scale: float, seed: int | None, rate_limit_mode: str
+) -> None:
     """Run the Otwa sandbox: the v1.9 API under /api/v1 plus the /_sandbox control API."""
     from bridge.sandbox import serve as serve_sandbox
 
-    serve_sandbox(host=host, port=port, time_scale=time_scale, seed=seed)
+    serve_sandbox(
+        host=host, port=port, time_scale=time_scale, seed=seed, rate_limit_mode=rate_limit_mode
+    )
 
 
 @main.command()

@@ -116,6 +116,7 @@ class SandboxProcess:
         time_scale: float = 1.0,
         seed: int | None = None,
         port: int | None = None,
+        rate_limit_mode: str | None = None,
         extra_args: Sequence[str] = (),
     ) -> None:
         self.port = port or free_port()
@@ -125,6 +126,8 @@ class SandboxProcess:
         args = ["sandbox", "--port", str(self.port), "--time-scale", str(time_scale)]
         if seed is not None:
             args += ["--seed", str(seed)]
+        if rate_limit_mode is not None:
+            args += ["--rate-limit-mode", rate_limit_mode]
         self.process = Child(
             bridge_command(*args, *extra_args), Path(log_dir) / f"sandbox-{self.port}.log"
         )
@@ -162,3 +165,19 @@ class SandboxProcess:
 
     def state(self) -> Any:
         return self.control("GET", "/state")
+
+    def set_rate_limit_mode(self, mode: str) -> Any:
+        """Count from now on in ``fixed`` or ``sliding`` mode (every key starts afresh)."""
+        return self.control("PUT", "/ratelimit", {"mode": mode})
+
+    def set_latency(self, seconds: float) -> Any:
+        """Every API request waits ``seconds`` (real) before executing; waiting ones go on."""
+        return self.control("PUT", "/latency", {"seconds": seconds})
+
+    def wait_in_flight(self, n: int, timeout: float = 10.0) -> None:
+        """Block until at least ``n`` API requests are executing (past auth and key checks)."""
+        deadline = time.monotonic() + timeout
+        while (seen := self.state()["requests"]["inFlight"]) < n:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{seen} requests in flight after {timeout}s, wanted {n}")
+            time.sleep(0.01)

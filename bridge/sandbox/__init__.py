@@ -14,15 +14,22 @@ from flask import Flask
 SPEC_PATH = Path(__file__).with_name("openapi.yaml")
 
 
-def create_sandbox_app(time_scale: float = 1.0, seed: int | None = None) -> Flask:
-    """A sandbox app in boot state whose clock runs ``time_scale`` x real time."""
+def create_sandbox_app(
+    time_scale: float = 1.0, seed: int | None = None, rate_limit_mode: str = "fixed"
+) -> Flask:
+    """A sandbox app in boot state whose clock runs ``time_scale`` x real time; its rate
+    limit counts in a ``fixed`` or ``sliding`` 60 s window (see ratelimit.py)."""
     from bridge.sandbox.app import create_sandbox_app as _create
 
-    return _create(time_scale=time_scale, seed=seed)
+    return _create(time_scale=time_scale, seed=seed, rate_limit_mode=rate_limit_mode)
 
 
 def serve(
-    host: str = "127.0.0.1", port: int = 8780, time_scale: float = 1.0, seed: int | None = None
+    host: str = "127.0.0.1",
+    port: int = 8780,
+    time_scale: float = 1.0,
+    seed: int | None = None,
+    rate_limit_mode: str = "fixed",
 ) -> None:
     """Serve the sandbox on ``host:port`` (threaded) until interrupted. Blocks."""
     from werkzeug.serving import make_server
@@ -30,11 +37,11 @@ def serve(
     from bridge.logs import configure_logging
 
     configure_logging()
-    app = create_sandbox_app(time_scale=time_scale, seed=seed)
+    app = create_sandbox_app(time_scale=time_scale, seed=seed, rate_limit_mode=rate_limit_mode)
     server = make_server(host, port, app, threaded=True)
     print(
-        f"Otwa sandbox on http://{host}:{port}/api/v1 (time x{time_scale:g}, seed {seed}); "
-        f"control API at /_sandbox/state",
+        f"Otwa sandbox on http://{host}:{port}/api/v1 (time x{time_scale:g}, seed {seed}, "
+        f"{rate_limit_mode} rate-limit window); control API at /_sandbox/state",
         flush=True,
     )
     try:

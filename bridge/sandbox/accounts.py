@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from bridge.sandbox.catalog import price_for
+
 DEFAULT_SCOPES = frozenset({"account:read", "servers:read", "servers:write", "billing:read"})
 
 
@@ -23,6 +25,11 @@ class Account:
     brand_name: str | None = None
     margin_percent: Decimal = Decimal("0.00")
     keys: list[str] = field(default_factory=list)
+
+    def pays(self, list_price: Decimal) -> Decimal:
+        """What this account is charged for a list price now: wholesale at the current
+        margin for a reseller partner, else the list price."""
+        return price_for(list_price, self.margin_percent) if self.partner else list_price
 
 
 @dataclass(frozen=True)

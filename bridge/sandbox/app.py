@@ -25,12 +25,15 @@ log = logging.getLogger(__name__)
 MAX_BODY = 1024 * 1024
 
 
-def create_sandbox_app(time_scale: float = 1.0, seed: int | None = None) -> Flask:
-    """A fresh sandbox (boot state) whose clock runs ``time_scale`` times real time."""
+def create_sandbox_app(
+    time_scale: float = 1.0, seed: int | None = None, rate_limit_mode: str = "fixed"
+) -> Flask:
+    """A fresh sandbox (boot state) whose clock runs ``time_scale`` times real time and whose
+    rate limit counts in ``rate_limit_mode`` (``fixed`` or ``sliding``) after every reset."""
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    st = SandboxState(time_scale=time_scale, seed=seed)
+    st = SandboxState(time_scale=time_scale, seed=seed, rate_limit_mode=rate_limit_mode)
     app.config["SANDBOX_STATE"] = st
     app.register_blueprint(api)
     app.register_blueprint(control)

@@ -7,7 +7,6 @@ endpoint (404 for another account's server, never 403).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -55,10 +54,28 @@ def authenticate() -> None:
 
 
 def processing_delay() -> None:
-    """Sleep the configured artificial latency (PUT /_sandbox/latency), outside the lock."""
-    delay = state().latency
+    """Mark the request as executing, then wait the artificial latency (PUT /_sandbox/latency).
+
+    Called once per request that got past the key, the rate limit and any Idempotency-Key
+    reservation: from here until its answer it counts in ``requests.inFlight`` (the API
+    blueprint's teardown ends the count). The wait happens outside the lock and ends early
+    when the latency setting changes or the sandbox is reset.
+    """
+    st = state()
+    with st.lock:
+        st.in_flight += 1
+        delay, release = st.latency, st.latency_release
+    g.executing = True
     if delay > 0:
-        time.sleep(delay)
+        release.wait(delay)
+
+
+def end_execution(_exc: BaseException | None = None) -> None:
+    """teardown_request of the API blueprint: the request no longer counts as in flight."""
+    if g.pop("executing", False):
+        st = state()
+        with st.lock:
+            st.in_flight -= 1
 
 
 def requires(*scopes: str) -> Callable[[F], F]:

@@ -6,7 +6,7 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
-_MONEY_RE = re.compile(r"^[0-9]{1,9}(\.[0-9]{1,2})?$")
+_MONEY_RE = re.compile(r"[0-9]{1,9}(\.[0-9]{1,2})?")  # fullmatch: no trailing "\n"
 
 
 def cents(value: Decimal) -> Decimal:
@@ -21,6 +21,6 @@ def fmt(value: Decimal) -> str:
 
 def parse(text: object) -> Decimal | None:
     """A non-negative amount from a decimal string (``"12"``, ``"12.50"``), else None."""
-    if not isinstance(text, str) or not _MONEY_RE.match(text):
+    if not isinstance(text, str) or not _MONEY_RE.fullmatch(text):
         return None
     return cents(Decimal(text))

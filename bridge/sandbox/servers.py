@@ -4,6 +4,10 @@ Lifecycle: a new server is ``pending`` for 5-15 s, then ``building``, and reache
 ``running`` (or ``failed``, with the build-failure rate) 60-120 s after the order
 (seeded RNG, sandbox time). Status is brought up to date lazily by :meth:`Server.refresh`,
 which callers run under the state lock before reading or acting.
+
+Billing (see billing.py): the server is paid up to ``paid_until``, the end of its current
+30-day period (periods are anchored at creation); ``suspended_at`` is set while it is
+suspended for an unpaid renewal, and ``resume_status`` is the status a reactivation restores.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from bridge.sandbox.catalog import Addon, Plan, find_template
 from bridge.sandbox.clock import iso
 from bridge.sandbox.money import cents, fmt
 
-PERIOD = 30 * 86400.0  # billing period, anchored at creation
+PERIOD = 30 * 86400.0  # one billing period ("month"), anchored at creation
 
 
 def new_password() -> str:
@@ -47,6 +51,12 @@ class Server:
     extra_ips: list[dict[str, Any]] = field(default_factory=list)
     password: str = field(default_factory=new_password)
     prices: dict[str, Decimal] = field(default_factory=dict)  # addon id -> monthly price paid
+    paid_until: float = field(init=False)  # end of the last paid period
+    suspended_at: float | None = None  # suspended for non-payment at this time
+    resume_status: str | None = None  # what a reactivation (or un-forcing) restores
+
+    def __post_init__(self) -> None:
+        self.paid_until = self.created_at + PERIOD  # the first month is paid at creation
 
     def refresh(self, now: float) -> None:
         """Apply the build transitions whose time has come."""
@@ -82,6 +92,8 @@ class Server:
         return own + [e["ip"] for e in self.extra_ips]
 
     def renews_at(self, now: float) -> float:
+        """End of the 30-day period ``now`` falls in (anchored at creation): the prorating
+        base. Equal to ``paid_until`` while the server is paid up."""
         periods = math.floor(max(0.0, now - self.created_at) / PERIOD) + 1
         return self.created_at + periods * PERIOD
 
@@ -127,7 +139,7 @@ class Server:
             {"id": a.id, "name": a.name, "type": a.type, "monthlyPrice": fmt(self.prices[a.id])}
             for a in self.addons
         ]
-        body["renewsAt"] = iso(self.renews_at(now))
+        body["renewsAt"] = iso(self.paid_until)
         return body
 
     def credentials(self) -> dict[str, Any]:

@@ -3,6 +3,10 @@
 Every handler that reads or changes state holds ``state.lock`` for the whole read-decide-
 write step, so parallel requests (the server is threaded) see each other's effects
 atomically: a wallet can never go negative, one Idempotency-Key never runs twice.
+
+Time-driven billing (renewals, suspensions, terminations: billing.py) is applied lazily:
+:meth:`SandboxState.tick` settles everything due by now and returns that instant. Every view
+ticks, under the lock, before it reads or changes servers or balances.
 """
 
 from __future__ import annotations
@@ -14,22 +18,29 @@ from decimal import Decimal
 from typing import Any
 
 from bridge.sandbox.accounts import Account, ApiKey, boot_accounts
+from bridge.sandbox.billing import Billing
 from bridge.sandbox.clock import SandboxClock, iso
 from bridge.sandbox.faults import FaultInjector
 from bridge.sandbox.idempotency import IdempotencyStore
 from bridge.sandbox.ipam import IpPool
 from bridge.sandbox.money import fmt
-from bridge.sandbox.ratelimit import RateLimiter
+from bridge.sandbox.ratelimit import LIMIT, WINDOW, RateLimiter, new_limiter
 from bridge.sandbox.servers import Server
 from bridge.sandbox.sso import SsoStore
 
 
 class SandboxState:
-    def __init__(self, time_scale: float = 1.0, seed: int | None = None) -> None:
+    def __init__(
+        self, time_scale: float = 1.0, seed: int | None = None, rate_limit_mode: str = "fixed"
+    ) -> None:
         self.lock = threading.RLock()
         self.clock = SandboxClock(time_scale)
         self.seed = seed
+        self.boot_rate_limit_mode = rate_limit_mode  # what reset returns to
         self.faults = FaultInjector()
+        # Live gauge, not state: requests executing now keep counting across a reset.
+        self.in_flight = 0
+        self.latency_release = threading.Event()
         self.reset()
 
     def reset(self) -> None:
@@ -41,13 +52,14 @@ class SandboxState:
             self.servers: dict[str, Server] = {}
             self.charges: list[dict[str, Any]] = []
             self.ipam = IpPool()
-            self.limiter = RateLimiter()
+            self.limiter: RateLimiter = new_limiter(self.boot_rate_limit_mode)
             self.idem = IdempotencyStore()
             self.sso = SsoStore()
             self.rng = random.Random(self.seed)
             self.stats_rng = random.Random(self.seed)
             self.failure_rate = 0.0
-            self.latency = 0.0
+            self.billing = Billing()
+            self.set_latency(0.0)
             self.counts: dict[str, dict[str, int]] = {
                 "byKey": {}, "byRoute": {}, "byStatus": {}, "faults": {},
             }  # fmt: skip
@@ -56,22 +68,50 @@ class SandboxState:
             self.clock.set_scale(self.clock.boot_scale)
             self.faults.clear()
 
+    def set_latency(self, seconds: float) -> None:
+        """Every /api/v1 request from now on waits ``seconds``; requests waiting now go on."""
+        with self.lock:
+            self.latency = seconds
+            self.latency_release.set()
+            self.latency_release = threading.Event()
+
     # -- helpers used by the views (callers hold the lock) --------------------------------
 
     def now(self) -> float:
         return self.clock.now()
 
+    def tick(self) -> float:
+        """Now, with every renewal, suspension and termination due by now applied."""
+        with self.lock:
+            now = self.now()
+            self.billing.settle(self, now)
+            return now
+
     def server_of(self, account_id: str, server_id: str) -> Server | None:
         """The account's server (brought up to date), or None: another account's is None."""
+        now = self.tick()
         s = self.servers.get(server_id)
         if s is None or s.account_id != account_id:
             return None
-        s.refresh(self.now())
+        s.refresh(now)
         return s
 
+    def add_server(self, s: Server) -> None:
+        self.servers[s.id] = s
+        self.billing.track(s)
+
+    def terminate(self, s: Server) -> None:
+        """Destroy ``s``: addresses back to the pool, status terminated, never billed again."""
+        self.ipam.release(s.ips())
+        s.primary, s.extra_ips = None, []
+        s.status, s.building_at, s.done_at = "terminated", None, None
+        s.suspended_at = s.resume_status = None
+
     def charge(self, account: Account, amount: Decimal, kind: str, server_id: str,
-               description: str) -> dict[str, Any]:  # fmt: skip
-        """Debit ``amount`` (caller checked the balance) and record the charge."""
+               description: str, *, at: float, period: tuple[float, float],
+               addon_id: str | None = None) -> dict[str, Any]:  # fmt: skip
+        """Debit ``amount`` at sandbox time ``at`` for the service ``period`` [start, end)
+        (caller checked the balance) and record the charge."""
         account.balance -= amount
         entry = {
             "id": str(uuid.uuid4()),
@@ -79,10 +119,13 @@ class SandboxState:
             "account": account.name,
             "serverId": server_id,
             "kind": kind,
+            "addonId": addon_id,
             "amount": fmt(amount),
             "balanceAfter": fmt(account.balance),
             "description": description,
-            "createdAt": iso(self.now()),
+            "periodStart": iso(period[0]),
+            "periodEnd": iso(period[1]),
+            "createdAt": iso(at),
         }
         self.charges.append(entry)
         return entry
@@ -100,12 +143,13 @@ class SandboxState:
     def snapshot(self) -> dict[str, Any]:
         """Everything GET /_sandbox/state shows."""
         with self.lock:
-            now = self.now()
+            now = self.tick()
             servers = []
             for s in self.servers.values():
                 s.refresh(now)
                 body = s.detail(now)
-                body.update(accountId=s.account_id, username=s.username, password=s.password)
+                body.update(accountId=s.account_id, username=s.username, password=s.password,
+                            billing=self.billing.describe(s))  # fmt: skip
                 servers.append(body)
             return {
                 "now": now,
@@ -114,6 +158,7 @@ class SandboxState:
                 "seed": self.seed,
                 "buildFailureRate": self.failure_rate,
                 "latency": self.latency,
+                "rateLimit": {"mode": self.limiter.mode, "limit": LIMIT, "windowSeconds": WINDOW},
                 "accounts": [
                     {"id": a.id, "name": a.name, "balance": fmt(a.balance), "keys": a.keys}
                     for a in self.accounts.values()
@@ -123,8 +168,11 @@ class SandboxState:
                 },  # fmt: skip
                 "servers": servers,
                 "charges": list(self.charges),
+                "gracePeriodSeconds": self.billing.grace,
+                "billingEvents": list(self.billing.events),
                 "requests": {
                     "total": self.total_requests,
+                    "inFlight": self.in_flight,
                     "rateLimited": self.rate_limited,
                     **{k: dict(v) for k, v in self.counts.items()},
                 },

@@ -11,8 +11,9 @@ from flask import request
 from bridge.sandbox.catalog import FAMILIES, OsTemplate, find_template
 from bridge.sandbox.errors import ApiError
 
-LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$")
-HOST_LABEL_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+# Used with fullmatch only: `$` alone would also match before a trailing newline ("web\n").
+LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,63}")
+HOST_LABEL_RE = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 
 def json_body(required: bool = True) -> dict[str, Any]:
@@ -34,7 +35,7 @@ def json_body(required: bool = True) -> dict[str, Any]:
 def check_label(value: Any, errors: list[str]) -> None:
     if not isinstance(value, str):
         errors.append("label must be a string")
-    elif not LABEL_RE.match(value):
+    elif not LABEL_RE.fullmatch(value):
         errors.append(
             "label must be 1-64 characters, start with a letter or digit, "
             "then letters, digits, spaces, '-' or '_'"
@@ -44,7 +45,7 @@ def check_label(value: Any, errors: list[str]) -> None:
 def check_hostname(value: Any, errors: list[str]) -> None:
     if not isinstance(value, str):
         errors.append("hostname must be a string")
-    elif len(value) > 253 or not all(HOST_LABEL_RE.match(p) for p in value.split(".")):
+    elif len(value) > 253 or not all(HOST_LABEL_RE.fullmatch(p) for p in value.split(".")):
         errors.append(
             "hostname must be an RFC 1123 host name: dot-separated labels of 1-63 letters, "
             "digits or '-' (not at either end), 253 characters at most"

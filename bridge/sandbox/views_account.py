@@ -19,6 +19,7 @@ from bridge.sandbox.validation import json_body
 @requires("account:read")
 def get_account() -> Any:
     with state().lock:
+        state().tick()  # renewals due by now are in the balance
         a = account()
         return {
             "id": a.id,

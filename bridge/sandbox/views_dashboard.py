@@ -68,6 +68,7 @@ def show(rest: str = "") -> Any:
         return page("Not signed in", "<p>Open a fresh login link to sign in.</p>", 401)
     st = state()
     with st.lock:
+        st.tick()
         acct = st.accounts[account_id]
         if rest.startswith("servers/"):
             s = st.server_of(account_id, rest.split("/", 2)[1])

@@ -1,10 +1,11 @@
 """The server endpoints: list/create/get/rename/delete, power, credentials, stats,
 password reset, reinstall, add-ons and per-server SSO.
 
-Every handler decides and writes under ``state.lock``, so each request is atomic. Rules for
-states: power/reinstall/password-reset/add-on purchase on pending, building, failed,
-suspended or terminated servers -> 409; a terminated server still reads (status
-"terminated", listed by GET /servers) but every change to it -> 409.
+Every handler decides and writes under ``state.lock``, so each request is atomic (and
+ticks the billing first: state.py). Rules for states: power/reinstall/password-reset/add-on
+purchase/credentials on pending, building, failed, suspended or terminated servers -> 409;
+a suspended server still reads, renames, opens SSO and can be deleted; a terminated server
+still reads (status "terminated", listed by GET /servers) but every change to it -> 409.
 """
 
 from __future__ import annotations
@@ -20,11 +21,11 @@ from flask import g, request
 from bridge.sandbox.accounts import Account
 from bridge.sandbox.auth import account, processing_delay, requires, state
 from bridge.sandbox.blueprint import api
-from bridge.sandbox.catalog import REGION_SLUGS, Addon, find_plan, price_for
+from bridge.sandbox.catalog import REGION_SLUGS, Addon, find_plan
 from bridge.sandbox.errors import ApiError
 from bridge.sandbox.idempotency import fingerprint
 from bridge.sandbox.money import fmt
-from bridge.sandbox.servers import Server, new_password
+from bridge.sandbox.servers import PERIOD, Server, new_password
 from bridge.sandbox.validation import (
     check_hostname,
     check_label,
@@ -33,11 +34,6 @@ from bridge.sandbox.validation import (
     resolve_os,
 )
 from bridge.sandbox.views_account import sso_link
-
-
-def pay(acct: Account, list_price: Decimal) -> Decimal:
-    """What ``acct`` pays for a list price (wholesale for reseller partners)."""
-    return price_for(list_price, acct.margin_percent) if acct.partner else list_price
 
 
 def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -97,7 +93,17 @@ def own_server(server_id: str) -> Server:
 
 def require_status(s: Server, allowed: tuple[str, ...], action: str) -> None:
     if s.status not in allowed:
-        raise ApiError(409, f"Cannot {action}: server is {s.status}")
+        raise ApiError(409, conflict(s, action))
+
+
+def conflict(s: Server, action: str) -> str:
+    """The 409 message for ``action`` on ``s`` in its current status."""
+    if s.status == "suspended":
+        return (
+            f"Cannot {action}: server is suspended (unpaid renewal); "
+            "add funds to the wallet to reactivate it"
+        )
+    return f"Cannot {action}: server is {s.status}"
 
 
 @api.get("/servers")
@@ -105,7 +111,7 @@ def require_status(s: Server, allowed: tuple[str, ...], action: str) -> None:
 def list_servers() -> Any:
     st = state()
     with st.lock:
-        now = st.now()
+        now = st.tick()
         out = []
         for s in st.servers.values():
             if s.account_id == g.key.account_id:
@@ -167,24 +173,27 @@ def create_server() -> Any:
     hostname = hostname or hostname_from(label)
     st = state()
     with st.lock:
+        now = st.tick()
         acct = account()
-        prices = {a.id: pay(acct, a.monthly_price) for a in addons}
-        plan_price = pay(acct, plan.monthly_price)
+        prices = {a.id: acct.pays(a.monthly_price) for a in addons}
+        plan_price = acct.pays(plan.monthly_price)
         total = plan_price + sum(prices.values(), Decimal("0"))
         if acct.balance < total:
             raise ApiError(
                 402, f"Insufficient balance: {fmt(total)} needed, {fmt(acct.balance)} available"
             )
-        now = st.now()
         primary = st.ipam.single(region, "primary")
         s = Server(server_id, acct.id, plan, label, hostname, template.id, region, now, primary)
         s.schedule_build(now, st.rng, st.failure_rate, pending=True)
         for a in addons:
             attach(s, a, prices[a.id])
-        st.servers[s.id] = s
-        st.charge(acct, plan_price, "server", s.id, f"{plan.name} monthly ({s.label})")
+        st.add_server(s)
+        month = (now, now + PERIOD)
+        st.charge(acct, plan_price, "server", s.id, f"{plan.name} monthly ({s.label})",
+                  at=now, period=month)  # fmt: skip
         for a in addons:
-            st.charge(acct, prices[a.id], "addon", s.id, f"{a.name} monthly ({s.label})")
+            st.charge(acct, prices[a.id], "addon", s.id, f"{a.name} monthly ({s.label})",
+                      at=now, period=month, addon_id=a.id)  # fmt: skip
         return s.detail(now), 201
 
 
@@ -244,9 +253,7 @@ def terminate_server(server_id: str) -> Any:
         s = own_server(server_id)
         if s.status == "terminated":
             raise ApiError(409, "Server is already terminated")
-        st.ipam.release(s.ips())
-        s.primary, s.extra_ips = None, []
-        s.status, s.building_at, s.done_at = "terminated", None, None
+        st.terminate(s)
         return {"ok": True, "id": s.id, "status": "terminated"}
 
 
@@ -267,7 +274,7 @@ def _power(server_id: str, action: Any) -> Any:
             already = {("start", "running"), ("stop", "stopped")}
             if (action, s.status) in already:
                 raise ApiError(409, f"Server is already {s.status}")
-            raise ApiError(409, f"Cannot {action}: server is {s.status}")
+            raise ApiError(409, conflict(s, action))
         s.status = target
         return {"id": s.id, "action": action, "status": word}
 
@@ -336,7 +343,7 @@ def _offers(s: Server, acct: Account, now: float) -> list[dict[str, Any]]:
     attached = {a.id for a in s.addons}
     out = []
     for a in s.plan.addons:
-        monthly = pay(acct, a.monthly_price)
+        monthly = acct.pays(a.monthly_price)
         out.append(
             {
                 "id": a.id,
@@ -356,7 +363,8 @@ def _offers(s: Server, acct: Account, now: float) -> list[dict[str, Any]]:
 def list_addons(server_id: str) -> Any:
     st = state()
     with st.lock:
-        return _offers(own_server(server_id), account(), st.now())
+        s = own_server(server_id)
+        return _offers(s, account(), st.tick())
 
 
 @api.post("/servers/<server_id>/addons")
@@ -376,15 +384,16 @@ def purchase_addon(server_id: str) -> Any:
         if addon.type in s.active_types():
             raise ApiError(400, f"an add-on of type {addon.type} is already active on this server")
         acct = account()
-        now = st.now()
-        monthly = pay(acct, addon.monthly_price)
+        now = st.tick()
+        monthly = acct.pays(addon.monthly_price)
         charge = s.prorated(monthly, now)
         if acct.balance < charge:
             raise ApiError(
                 402, f"Insufficient balance: {fmt(charge)} needed, {fmt(acct.balance)} available"
             )
         attach(s, addon, monthly)
-        st.charge(acct, charge, "addon", s.id, f"{addon.name} prorated ({s.label})")
+        st.charge(acct, charge, "addon", s.id, f"{addon.name} prorated ({s.label})",
+                  at=now, period=(now, s.renews_at(now)), addon_id=addon.id)  # fmt: skip
         offer = next(o for o in _offers(s, acct, now) if o["id"] == addon.id)
         return {
             "addon": offer,

@@ -45,8 +45,16 @@ def test_addon_purchase_charges_prorated_and_adds_ips(sandbox):
     assert block[0]["netmask"] == "255.255.255.128"
     listed = call(sandbox, "GET", "/servers").json()[0]
     assert len(listed["additionalIps"]) == 136
-    amounts = [c["amount"] for c in sandbox.state()["charges"]]
-    assert amounts == ["7.99", "4.80", "24.00"]
+    charges = sandbox.state()["charges"]
+    assert [(c["kind"], c["addonId"], c["amount"]) for c in charges] == [
+        ("server", None, "7.99"),
+        ("addon", "vpk7wjf5", "4.80"),
+        ("addon", "sd2ipc25", "24.00"),
+    ]
+    month, prorated = charges[0], charges[1]
+    assert month["periodStart"] == month["createdAt"] == s["createdAt"]
+    assert month["periodEnd"] == prorated["periodEnd"] == s["renewsAt"]  # the period's end
+    assert prorated["periodStart"] == prorated["createdAt"] != s["createdAt"]  # day 15
     r = call(sandbox, "POST", f"/servers/{s['id']}/addons", json={"addonId": "pr4bkday"})
     assert r.status_code == 400  # not this plan's
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 import requests
 
@@ -26,8 +29,10 @@ def test_reset_restores_boot_state(sandbox):
     create(sandbox)
     sandbox.faults(1.0, ["500"])
     freeze(sandbox)
+    sandbox.set_rate_limit_mode("sliding")
     sandbox.reset()
     st = sandbox.state()
+    assert st["rateLimit"]["mode"] == "fixed"  # the mode the process started with
     assert st["servers"] == [] and st["charges"] == [] and st["faults"] is None
     assert st["balances"][DEFAULT] == "500.00" and st["timeScale"] == sandbox.time_scale
     assert call(sandbox, "GET", "/account").status_code == 200
@@ -44,6 +49,11 @@ def test_clock_advance_and_freeze(sandbox):
 def test_set_balance(sandbox):
     assert sandbox.set_balance("otwa_sandbox_broke", "12.5")["balance"] == "12.50"
     assert call(sandbox, "GET", "/account", "otwa_sandbox_broke").json()["balance"] == "12.50"
+    for bad in ("13.00\n", " 13.00", "13.001", "-1.00", 13):
+        r = requests.put(f"{sandbox.url}/_sandbox/accounts/otwa_sandbox_broke/balance",
+                         json={"balance": bad}, timeout=5)  # fmt: skip
+        assert r.status_code == 400, bad
+    assert sandbox.state()["balances"]["otwa_sandbox_broke"] == "12.50"
 
 
 def test_spec_helper_rejects_a_wrong_shape(sandbox):
@@ -51,3 +61,17 @@ def test_spec_helper_rejects_a_wrong_shape(sandbox):
     r._content = b'{"id": "x", "balance": 5}'  # balance must be a decimal string
     with pytest.raises(Exception):  # noqa: B017  (openapi-core raises its own error types)
         validate(r)
+
+
+def test_in_flight_counts_executing_requests_and_latency_change_releases_them(sandbox):
+    assert sandbox.state()["requests"]["inFlight"] == 0
+    sandbox.set_latency(60)
+    with ThreadPoolExecutor(3) as pool:
+        pending = [pool.submit(call, sandbox, "GET", "/account") for _ in range(3)]
+        sandbox.wait_in_flight(3)
+        assert not any(f.done() for f in pending)  # held, not answered
+        started = time.monotonic()
+        sandbox.set_latency(0)
+        assert [f.result().status_code for f in pending] == [200, 200, 200]
+    assert time.monotonic() - started < 5  # released at once, not after 60 s
+    assert sandbox.state()["requests"]["inFlight"] == 0

@@ -51,19 +51,18 @@ def test_failed_requests_are_not_stored(sandbox):
 
 
 def test_in_flight_key_is_409_and_executes_once(sandbox):
-    requests.put(f"{sandbox.url}/_sandbox/latency", json={"seconds": 0.6},
-                 timeout=5).raise_for_status()  # fmt: skip
+    sandbox.set_latency(60)  # the first request holds (key reserved) until the latency changes
     results: list[requests.Response] = []
     t = threading.Thread(target=lambda: results.append(create(sandbox, idem="slow")))
     t.start()
-    import time
-
-    time.sleep(0.25)
+    sandbox.wait_in_flight(1)
     r = create(sandbox, idem="slow")
-    t.join()
+    sandbox.set_latency(0)  # let the first one finish
+    t.join(timeout=10)
     assert r.status_code == 409 and "still being processed" in r.json()["message"]
     assert results[0].status_code == 201
-    assert len(sandbox.state()["servers"]) == 1
+    st = sandbox.state()
+    assert len(st["servers"]) == 1 and st["requests"]["inFlight"] == 0
 
 
 def test_reinstall_with_key_replays(sandbox):

@@ -41,6 +41,9 @@ from tests.sandbox.helpers import (
         ({"hostname": "-a.example.com"}, "hostname must be an RFC 1123"),
         ({"hostname": "a..b"}, "hostname must be an RFC 1123"),
         ({"hostname": "x" * 64}, "hostname must be an RFC 1123"),
+        ({"hostname": "web1.example.com\n"}, "hostname must be an RFC 1123"),  # `$` took it
+        ({"hostname": "web1\n.example.com"}, "hostname must be an RFC 1123"),
+        ({"label": "web-1\n"}, "label must be 1-64"),
         ({"addons": ["pr4ip001"]}, "not offered by product Standard"),
         ({"addons": ["sd2ip001", "vpk7wjf5"]}, "only one add-on of type extra-ip"),
         ({"addons": "sd2ip001"}, "addons must be a list"),
@@ -193,6 +196,8 @@ def test_rename_and_alias(sandbox):
     assert r.json()["label"] == "Alias 2"
     r = call(sandbox, "PATCH", f"/servers/{sid}/label", json={"label": "!"})
     assert r.status_code == 400
+    r = call(sandbox, "PATCH", f"/servers/{sid}", json={"label": "Alias 3\n"})
+    assert r.status_code == 400 and "label must be 1-64" in r.json()["message"][0]
     assert call(sandbox, "GET", f"/servers/{sid}").json()["label"] == "Alias 2"
 
 

@@ -31,8 +31,15 @@ class Process(Child):
 class Sandbox(SandboxProcess):
     """A running sandbox with the tests' defaults: x600 time, seed 1."""
 
-    def __init__(self, tmp: Path, *, time_scale: float = 600.0, seed: int = 1) -> None:
-        super().__init__(tmp, time_scale=time_scale, seed=seed)
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        time_scale: float = 600.0,
+        seed: int = 1,
+        rate_limit_mode: str | None = None,
+    ) -> None:
+        super().__init__(tmp, time_scale=time_scale, seed=seed, rate_limit_mode=rate_limit_mode)
         self.process.cwd = ROOT
 
     def _control(self, method: str, path: str, json: Any = None) -> Any:
