@@ -170,14 +170,27 @@ class SandboxProcess:
         """Count from now on in ``fixed`` or ``sliding`` mode (every key starts afresh)."""
         return self.control("PUT", "/ratelimit", {"mode": mode})
 
-    def set_latency(self, seconds: float) -> Any:
-        """Every API request waits ``seconds`` (real) before executing; waiting ones go on."""
-        return self.control("PUT", "/latency", {"seconds": seconds})
+    def set_latency(self, seconds: float, routes: list[str] | None = None) -> Any:
+        """Every API request (or those of ``routes``) waits ``seconds`` (real) before
+        executing; waiting ones go on."""
+        body: dict[str, Any] = {"seconds": seconds}
+        if routes is not None:
+            body["routes"] = routes
+        return self.control("PUT", "/latency", body)
 
-    def wait_in_flight(self, n: int, timeout: float = 10.0) -> None:
-        """Block until at least ``n`` API requests are executing (past auth and key checks)."""
+    def wait_in_flight(self, n: int, timeout: float = 10.0, *, route: str | None = None) -> None:
+        """Block until at least ``n`` API requests are executing (past auth and key checks);
+        only those of ``route`` (e.g. ``"POST /api/v1/servers"``) when given."""
         deadline = time.monotonic() + timeout
-        while (seen := self.state()["requests"]["inFlight"]) < n:
+        while True:
+            requests_now = self.state()["requests"]
+            seen = (
+                requests_now["inFlight"]
+                if route is None
+                else requests_now["inFlightByRoute"].get(route, 0)
+            )
+            if seen >= n:
+                return
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{seen} requests in flight after {timeout}s, wanted {n}")
             time.sleep(0.01)

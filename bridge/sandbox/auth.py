@@ -9,18 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import current_app, g, request
 
 from bridge.sandbox.accounts import Account, ApiKey
 from bridge.sandbox.errors import ApiError
+from bridge.sandbox.faults import route_of
+
+if TYPE_CHECKING:
+    from bridge.sandbox.state import SandboxState
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def state() -> Any:
-    return current_app.config["SANDBOX_STATE"]
+def state() -> SandboxState:
+    """The app's simulated world (accounts, keys, servers, clock, faults)."""
+    world: SandboxState = current_app.config["SANDBOX_STATE"]
+    return world
 
 
 def authenticate() -> None:
@@ -62,20 +68,24 @@ def processing_delay() -> None:
     when the latency setting changes or the sandbox is reset.
     """
     st = state()
+    route = route_of(request.method, request.path)
     with st.lock:
         st.in_flight += 1
-        delay, release = st.latency, st.latency_release
-    g.executing = True
+        st.in_flight_routes[route] += 1
+        delay, release = st.latency_of(route), st.latency_release
+    g.executing = route
     if delay > 0:
         release.wait(delay)
 
 
 def end_execution(_exc: BaseException | None = None) -> None:
     """teardown_request of the API blueprint: the request no longer counts as in flight."""
-    if g.pop("executing", False):
+    route = g.pop("executing", None)
+    if route:
         st = state()
         with st.lock:
             st.in_flight -= 1
+            st.in_flight_routes[route] -= 1
 
 
 def requires(*scopes: str) -> Callable[[F], F]:

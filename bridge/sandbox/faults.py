@@ -110,7 +110,7 @@ def parse_config(body: Any) -> tuple[dict[str, Any] | None, list[str]]:
         "seed": seed,
         "methods": [m.upper() for m in methods],
         "paths": paths,
-        "delay": float(delay),  # type: ignore[arg-type]
+        "delay": float(delay),
         "limit": limit,
     }, []
 
@@ -148,7 +148,9 @@ class FaultMiddleware:
         token = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
         return token if token in self.state.keys else "(invalid)"
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if not path.startswith("/api/v1/") and path != "/api/v1":
             return self.app(environ, start_response)
@@ -157,7 +159,7 @@ class FaultMiddleware:
         kind, release, delay = self.state.faults.draw(method, path)
         seen: list[str] = []
 
-        def recording(status: str, headers: list, exc_info: Any = None) -> Any:
+        def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             seen.append(status.split(" ", 1)[0])
             return start_response(status, headers, exc_info)
 

@@ -51,6 +51,8 @@ class IpPool:
         self.used.difference_update(ips)
 
 
-def _entry(ip: str, gateway: str, netmask: str, cidr: str, kind: str, region: str) -> dict:
+def _entry(
+    ip: str, gateway: str, netmask: str, cidr: str, kind: str, region: str
+) -> dict[str, str]:
     return {"ip": ip, "gateway": gateway, "netmask": netmask, "cidr": cidr, "type": kind,
             "region": region}  # fmt: skip

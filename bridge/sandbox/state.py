@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import threading
 import uuid
+from collections import Counter
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +41,7 @@ class SandboxState:
         self.faults = FaultInjector()
         # Live gauge, not state: requests executing now keep counting across a reset.
         self.in_flight = 0
+        self.in_flight_routes: Counter[str] = Counter()  # route template -> executing now
         self.latency_release = threading.Event()
         self.reset()
 
@@ -68,12 +70,20 @@ class SandboxState:
             self.clock.set_scale(self.clock.boot_scale)
             self.faults.clear()
 
-    def set_latency(self, seconds: float) -> None:
-        """Every /api/v1 request from now on waits ``seconds``; requests waiting now go on."""
+    def set_latency(self, seconds: float, routes: frozenset[str] | None = None) -> None:
+        """Every /api/v1 request from now on (or only those of ``routes``, e.g.
+        ``"POST /api/v1/servers"``) waits ``seconds``; requests waiting now go on."""
         with self.lock:
             self.latency = seconds
+            self.latency_routes = routes
             self.latency_release.set()
             self.latency_release = threading.Event()
+
+    def latency_of(self, route: str) -> float:
+        """The wait of a request to ``route`` (caller holds the lock)."""
+        if self.latency_routes is not None and route not in self.latency_routes:
+            return 0.0
+        return self.latency
 
     # -- helpers used by the views (callers hold the lock) --------------------------------
 
@@ -158,6 +168,7 @@ class SandboxState:
                 "seed": self.seed,
                 "buildFailureRate": self.failure_rate,
                 "latency": self.latency,
+                "latencyRoutes": sorted(self.latency_routes) if self.latency_routes else None,
                 "rateLimit": {"mode": self.limiter.mode, "limit": LIMIT, "windowSeconds": WINDOW},
                 "accounts": [
                     {"id": a.id, "name": a.name, "balance": fmt(a.balance), "keys": a.keys}
@@ -173,6 +184,7 @@ class SandboxState:
                 "requests": {
                     "total": self.total_requests,
                     "inFlight": self.in_flight,
+                    "inFlightByRoute": {k: n for k, n in self.in_flight_routes.items() if n},
                     "rateLimited": self.rate_limited,
                     **{k: dict(v) for k, v in self.counts.items()},
                 },

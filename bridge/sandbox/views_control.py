@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint
@@ -155,11 +156,24 @@ def set_failure_rate() -> Any:
 
 @control.put("/latency")
 def set_latency() -> Any:
-    """{"seconds": S}: real seconds every /api/v1 request waits before executing; requests
-    already waiting are released (so a test can hold a request, then let it finish)."""
-    seconds = _number(json_body(), "seconds", 0, 120)
-    state().set_latency(seconds)
-    return {"ok": True, "seconds": seconds}
+    """{"seconds": S, "routes"?: ["POST /api/v1/servers", ...]}: real seconds every /api/v1
+    request (or only those of the listed routes) waits before executing; requests already
+    waiting are released (so a test can hold a request, then let it finish)."""
+    body = json_body()
+    seconds = _number(body, "seconds", 0, 120)
+    routes = body.get("routes")
+    if routes is not None and (
+        not isinstance(routes, list)
+        or not routes
+        or not all(isinstance(r, str) and re.fullmatch(r"[A-Z]+ /api/v1\S*", r) for r in routes)
+    ):
+        raise ApiError(
+            400,
+            'routes must be a non-empty list of "METHOD /api/v1/path" strings, e.g. '
+            '["POST /api/v1/servers"] (server ids written as :id)',
+        )
+    state().set_latency(seconds, frozenset(routes) if routes is not None else None)
+    return {"ok": True, "seconds": seconds, "routes": routes}
 
 
 @control.put("/ratelimit")

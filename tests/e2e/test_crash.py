@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import signal
 import threading
-import time
 
 import pytest
 
@@ -168,7 +167,7 @@ def test_external_sigkill_of_the_bridge_while_otwa_executes_the_order(
     stack = make_stack({**FAST, "INLINE_DEADLINE": 1.0})
     stack.start_web()
     stack.add_worker("worker")
-    stack.sandbox._control("PUT", "/latency", {"seconds": 0.5})
+    sandbox.set_latency(60, ["POST /api/v1/servers"])  # the order is held until lifted
     result: dict[str, Sent] = {}
     sender = threading.Thread(
         target=lambda: result.setdefault(
@@ -176,20 +175,13 @@ def test_external_sigkill_of_the_bridge_while_otwa_executes_the_order(
         )
     )
     sender.start()
-    # The sandbox counts a request when it answers: once the catalog read is answered, the
-    # order is the request being held.
-    stack.wait_for(
-        lambda: sandbox.state()["requests"]["byRoute"].get("GET /api/v1/products"),
-        10,
-        "the catalog read",
-    )
-    time.sleep(0.2)
+    sandbox.wait_in_flight(1, route="POST /api/v1/servers")  # the order is being held
     assert sandbox.state()["servers"] == []
     stack.kill_web()
     sender.join(10)
     assert result["first"].response is None
-    time.sleep(0.6)  # Otwa finishes executing the order nobody is waiting for
-    stack.sandbox._control("PUT", "/latency", {"seconds": 0})
+    sandbox.set_latency(0)  # Otwa finishes executing the order nobody is waiting for
+    stack.wait_for(lambda: sandbox.state()["servers"], 10, "the order executed")
     assert [s["label"] for s in sandbox.state()["servers"]] == [label(SID)]
     stack.start_web()
     _panel_retries(stack, result["first"])

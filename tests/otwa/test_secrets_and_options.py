@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -146,7 +145,7 @@ def test_in_flight_idempotency_conflict_is_retried(
     results: dict[str, object] = {}
     thread = threading.Thread(target=lambda: results.update(a=first_client.create_server(**kwargs)))
     thread.start()
-    time.sleep(0.2)  # the first request is executing
+    sandbox.wait_in_flight(1)  # the first request is executing
     second = make_client(backoff=lambda n: 0.3).create_server(**kwargs)  # type: ignore[arg-type]
     thread.join()
     first = results["a"]

@@ -60,7 +60,7 @@ def test_a_worker_killed_mid_job_is_replaced_after_its_lease(
     sandbox.faults(1.0, ["timeout"], methods=["POST"], paths=["/servers"], delay=30)
     first = env.worker_process("doomed").start()
     env.wait_for(lambda: env.jobs(op_id)[0]["state"] == "leased", what="job leased")
-    time.sleep(0.3)  # the POST is now held by the sandbox
+    sandbox.wait_in_flight(1)  # the POST is now held by the sandbox
     first.kill()  # SIGKILL: no clean-up, the lease stays
     killed_at = time.monotonic()
     sandbox.clear_faults()

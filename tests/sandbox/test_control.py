@@ -75,3 +75,21 @@ def test_in_flight_counts_executing_requests_and_latency_change_releases_them(sa
         assert [f.result().status_code for f in pending] == [200, 200, 200]
     assert time.monotonic() - started < 5  # released at once, not after 60 s
     assert sandbox.state()["requests"]["inFlight"] == 0
+
+
+def test_latency_can_hold_only_some_routes_and_in_flight_names_them(sandbox):
+    sandbox.set_latency(60, ["POST /api/v1/servers"])
+    with ThreadPoolExecutor(1) as pool:
+        order = pool.submit(create, sandbox)
+        sandbox.wait_in_flight(1, route="POST /api/v1/servers")
+        assert call(sandbox, "GET", "/account").status_code == 200  # not held
+        requests_now = sandbox.state()["requests"]
+        assert requests_now["inFlightByRoute"] == {"POST /api/v1/servers": 1}
+        assert not order.done()
+        sandbox.set_latency(0)
+        assert order.result().status_code == 201
+    assert sandbox.state()["requests"]["inFlightByRoute"] == {}
+    r = requests.put(
+        f"{sandbox.url}/_sandbox/latency", json={"seconds": 1, "routes": ["servers"]}, timeout=5
+    )
+    assert r.status_code == 400 and "METHOD /api/v1/path" in str(r.json()["message"])
