@@ -90,7 +90,7 @@ class State:
         self.products: dict[int, dict[str, Any]] = {}
         self.addons: dict[int, dict[str, Any]] = {}
         self.clients: dict[int, dict[str, Any]] = {}
-        self.services: dict[int, dict[str, Any]] = {}
+        self.services: dict[Any, dict[str, Any]] = {}
         self.hosting_addons: dict[int, dict[str, Any]] = {}
         self.invoices: dict[int, dict[str, Any]] = {}
         self.activity: list[str] = []
@@ -137,7 +137,8 @@ class State:
         return handler(form)
 
     def _service(self, form: dict[str, Any]) -> dict[str, Any] | None:
-        sid = int(form.get("serviceid") or 0)
+        raw = str(form.get("serviceid") or "")
+        sid: Any = int(raw) if raw.isdigit() else raw  # other tests use ids such as "b4"
         if sid in self.services:
             return self.services[sid]
         if sid and not self.strict:
@@ -282,8 +283,8 @@ class State:
 
     def api_GetClientsProducts(self, form: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
         rows = []
-        for service in sorted(self.services.values(), key=lambda s: s["id"]):
-            if form.get("serviceid") and service["id"] != int(form["serviceid"]):
+        for service in sorted(self.services.values(), key=lambda s: str(s["id"]).zfill(20)):
+            if form.get("serviceid") and str(service["id"]) != str(form["serviceid"]):
                 continue
             if form.get("pid") and int(service.get("pid") or 0) != int(form["pid"]):
                 continue
