@@ -400,7 +400,7 @@ def test_meta_data_and_config_options(offline_module: WhmcsModule) -> None:
         "Default operating system",
         "Add-on type",
         "Name shown to clients",
-        "Clients may reinstall",
+        "Hide reinstall from clients",
         "Bridge admin console URL",
     ]
     assert options["Products map entry"]["Loader"].endswith("Boot::loadProducts")

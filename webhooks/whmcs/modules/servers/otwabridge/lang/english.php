@@ -42,6 +42,7 @@ $_LANG['otwabridge_reboot_confirm'] = 'Reboot the server now?';
 $_LANG['otwabridge_reinstall'] = 'Reinstall';
 $_LANG['otwabridge_reinstall_help'] = 'Reinstalling erases everything on the server\'s disk and installs a fresh system.';
 $_LANG['otwabridge_reinstall_choose'] = 'Operating system to install';
+$_LANG['otwabridge_reinstall_same'] = 'The server\'s current operating system is installed again.';
 $_LANG['otwabridge_reinstall_confirm'] = 'I understand that all data on this server will be erased.';
 $_LANG['otwabridge_reinstall_button'] = 'Erase and reinstall';
 $_LANG['otwabridge_reinstall_disabled'] = 'Reinstalling is not available for this service; please contact support.';

@@ -63,7 +63,7 @@ final class ClientArea
     public static function reinstall(array $params): string
     {
         $lang = Lang::forParams($params);
-        if (!ProductSettings::flag($params, ProductSettings::CLIENT_REINSTALL, true)) {
+        if (ProductSettings::flag($params, ProductSettings::HIDE_CLIENT_REINSTALL)) {
             return $lang->get('reinstall_disabled');
         }
         if (($_POST['otwabridge_confirm'] ?? '') !== 'yes') {

@@ -18,6 +18,10 @@ final class ClientView
 {
     private const STATES = ['running', 'stopped', 'building', 'pending', 'suspended', 'failed', 'terminated'];
 
+    /** Bar scales for a single sample (kB/s): 10 MB/s disk, 100 Mbit/s network. */
+    private const DISK_SCALE = 10240.0;
+    private const NET_SCALE = 12500.0;
+
     /**
      * @param array      $status the `status` result ({} when the read failed)
      * @param array|null $stats  {"live": {...}, "history": [...]} or null
@@ -46,7 +50,7 @@ final class ClientView
             'charts' => self::charts($stats, $lang),
             'can_power' => $active && in_array($state, ['running', 'stopped'], true),
             'running' => $state === 'running',
-            'can_reinstall' => $active && ProductSettings::flag($params, ProductSettings::CLIENT_REINSTALL, true)
+            'can_reinstall' => $active && !ProductSettings::flag($params, ProductSettings::HIDE_CLIENT_REINSTALL)
                 && in_array($state, ['running', 'stopped'], true),
             'os_choices' => $osChoices,
             'can_reset_password' => $active && $state === 'running',
@@ -103,11 +107,20 @@ final class ClientView
             ['name' => 'memory', 'label' => $lang->get('memory'),
                 'svg' => Charts::bar('memory', 100 * $memUsed / $memTotal,
                     self::number($memUsed, 0) . ' / ' . self::number($memTotal, 0) . ' MB')],
-            ['name' => 'disk', 'label' => $lang->get('disk_io'),
-                'svg' => Charts::sparkline('disk', $disk, 100.0, self::number(end($disk), 1) . ' kB/s')],
-            ['name' => 'network', 'label' => $lang->get('network'),
-                'svg' => Charts::sparkline('network', $net, 100.0, self::number(end($net), 1) . ' kB/s')],
+            ['name' => 'disk', 'label' => $lang->get('disk_io'), 'svg' => self::rate('disk', $disk, self::DISK_SCALE)],
+            ['name' => 'network', 'label' => $lang->get('network'), 'svg' => self::rate('network', $net, self::NET_SCALE)],
         ];
+    }
+
+    /** A throughput (kB/s): a sparkline over the history, or a bar against $scale for one sample. */
+    private static function rate(string $name, array $series, float $scale): string
+    {
+        $caption = self::number((float) end($series), 1) . ' kB/s';
+        if (count($series) < 2) {
+            return Charts::bar($name, 100 * (float) end($series) / $scale, $caption);
+        }
+
+        return Charts::sparkline($name, $series, 1.0, $caption);
     }
 
     private static function number(float $value, int $decimals): string

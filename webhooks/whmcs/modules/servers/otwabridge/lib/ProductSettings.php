@@ -25,7 +25,7 @@ final class ProductSettings
     public const DEFAULT_OS = 5;
     public const ADDON_TYPE = 6;
     public const CLIENT_BRAND = 7;
-    public const CLIENT_REINSTALL = 8;
+    public const HIDE_CLIENT_REINSTALL = 8;
     public const ADMIN_CONSOLE_URL = 9;
 
     public const ADDON_TYPES = ['extra-ip', 'ip-class', 'backup'];
@@ -80,10 +80,10 @@ final class ProductSettings
                 'Size' => '30',
                 'Description' => 'e.g. "Acme Cloud"; empty = a neutral "control panel".',
             ],
-            'Clients may reinstall' => [
+            'Hide reinstall from clients' => [
                 'Type' => 'yesno',
-                'Default' => 'on',
-                'Description' => 'Show the reinstall form (it erases the disk) in the client area.',
+                'Description' => 'Tick to remove the reinstall form (it erases the disk) from the '
+                    . 'client area; staff keep the Reinstall OS button.',
             ],
             'Bridge admin console URL' => [
                 'Type' => 'text',
@@ -101,15 +101,13 @@ final class ProductSettings
         return is_scalar($value) ? trim((string) $value) : '';
     }
 
-    /** A yes/no setting; $default when the product was saved before the setting existed. */
-    public static function flag(array $params, int $position, bool $default): bool
+    /**
+     * A yes/no setting: ticked = "on". Unticked and "saved before the setting existed" both
+     * read "", so every yes/no setting is worded so that unticked is the old behaviour.
+     */
+    public static function flag(array $params, int $position): bool
     {
-        if (!array_key_exists('configoption' . $position, $params) || $params['configoption' . $position] === null) {
-            return $default;
-        }
-        $value = strtolower(self::text($params, $position));
-
-        return in_array($value, ['on', '1', 'yes', 'true'], true);
+        return in_array(strtolower(self::text($params, $position)), ['on', '1', 'yes', 'true'], true);
     }
 
     /** The add-on type of a product add-on ('' when not set or not one of ADDON_TYPES). */

@@ -109,12 +109,16 @@
       <p class="ob-muted">{$ob.lang.reinstall_help|escape}</p>
       <form method="post" action="{$ob.action_url|escape}&amp;modop=custom&amp;a=ClientReinstall" id="otwabridge-reinstall-form">
         <input type="hidden" name="token" value="{$token|escape}">
-        <label for="otwabridge-os-picker">{$ob.lang.reinstall_choose|escape}</label>
-        <select name="otwabridge_os" id="otwabridge-os-picker" class="form-control">
-          {foreach $ob.os_choices as $choice}
-            <option value="{$choice.value|escape}"{if $choice.selected} selected{/if}>{$choice.label|escape}</option>
-          {/foreach}
-        </select>
+        {if $ob.os_choices}
+          <label for="otwabridge-os-picker">{$ob.lang.reinstall_choose|escape}</label>
+          <select name="otwabridge_os" id="otwabridge-os-picker" class="form-control">
+            {foreach $ob.os_choices as $choice}
+              <option value="{$choice.value|escape}"{if $choice.selected} selected{/if}>{$choice.label|escape}</option>
+            {/foreach}
+          </select>
+        {else}
+          <p id="otwabridge-reinstall-same">{$ob.lang.reinstall_same|escape}</p>
+        {/if}
         <label style="display:block;margin:8px 0">
           <input type="checkbox" name="otwabridge_confirm" value="yes" id="otwabridge-reinstall-confirm">
           {$ob.lang.reinstall_confirm|escape}
