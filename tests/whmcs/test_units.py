@@ -379,3 +379,11 @@ def test_an_old_php_gets_one_clear_sentence_everywhere(php: str, tmp_path) -> No
         check=True,
     )
     assert json.loads(hooks.stdout)["return"] == []  # nothing registered
+
+
+def test_whmcs_json_and_logo_ship_with_the_module() -> None:
+    folder = ROOT / "webhooks/whmcs/modules/servers/otwabridge"
+    meta = json.loads((folder / "whmcs.json").read_text())
+    assert meta["type"] == "whmcs-servers" and meta["name"] == folder.name
+    logo = (folder / meta["logo"]["filename"]).read_bytes()
+    assert logo.startswith(b"\x89PNG\r\n\x1a\n") and len(logo) < 50_000
