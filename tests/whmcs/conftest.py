@@ -297,6 +297,12 @@ class WhmcsModule:
         }
         return self._run(["call", str(MODULE), function, spec], extra)
 
+    def loader(self, callable_name: str, params: dict[str, Any] | str) -> dict[str, Any]:
+        """A ConfigOptions loader called like WHMCS does: ``{"options": ...}`` or
+        ``{"exception": message}``."""
+        spec = params if isinstance(params, str) else self._file("params", params)
+        return dict(self._run(["loader", str(MODULE), callable_name, spec], {}))
+
     def hook(self, name: str, variables: dict[str, Any] | None = None, **kw: Any) -> list[Any]:
         """Run every callback the hooks file registers for ``name``; their return values."""
         session = kw.pop("session", None)

@@ -3,6 +3,7 @@
  * Test harness: stands in for WHMCS around the otwabridge module.
  *
  *   php harness.php call <module.php> <Function> <params>
+ *   php harness.php loader <module.php> <Loader callable> <params>
  *   php harness.php hook <hooks.php> <HookName> <vars.json>
  *
  * <params>: "-" (no argument), a JSON file, "service:<id>" or "addon:<id>" (the $params the
@@ -191,6 +192,14 @@ namespace {
             exit(2);
         }
         $value = $arg === '-' ? $callable() : $callable(harness_params($arg));
+    } elseif ($mode === 'loader') {
+        // As WHMCS's product editor does: $loader($params), an exception's message shown.
+        require $file;
+        try {
+            $value = ['options' => $name(harness_params($arg))];
+        } catch (Exception $e) {
+            $value = ['exception' => $e->getMessage()];
+        }
     } elseif ($mode === 'hook') {
         require $file;
         $vars = $arg === '-' ? [] : json_decode(file_get_contents($arg), true, 512, JSON_THROW_ON_ERROR);

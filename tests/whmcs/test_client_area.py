@@ -92,8 +92,13 @@ def test_client_area_shows_the_server_and_renders_in_a_browser(
     assert view["sso_url"].endswith("id=8001&dosinglesignon=1")
     assert "Otwa" not in json.dumps(view["lang"])
 
-    page = render(php, tmp_path, "overview.tpl", out["templateVariables"],
-                  whmcs_page_vars(whmcs.service(8001), 8001))  # fmt: skip
+    page = render(
+        php,
+        tmp_path,
+        "overview.tpl",
+        out["templateVariables"],
+        whmcs_page_vars(whmcs.service(8001), 8001),
+    )
     html = page.read_text()
     assert server["ipAddress"] in html and "<script>" in html
     assert "http://127.0.0.1" not in html  # no bridge or sandbox address in the page
@@ -189,8 +194,11 @@ def test_reset_password_shows_the_new_password_once(
         assert password not in json.dumps([entry["request"], entry["response"]])
 
 
-@pytest.mark.xfail(reason="bridge action status detail=client (plan, region, OS choices, "
-                   "history) lands with phase 2", strict=False)  # fmt: skip
+@pytest.mark.xfail(
+    reason="bridge action status detail=client (plan, region, OS choices, "
+    "history) lands with phase 2",
+    strict=False,
+)
 def test_client_area_shows_plan_region_os_choices_and_history(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
