@@ -387,3 +387,42 @@ def test_whmcs_json_and_logo_ship_with_the_module() -> None:
     assert meta["type"] == "whmcs-servers" and meta["name"] == folder.name
     logo = (folder / meta["logo"]["filename"]).read_bytes()
     assert logo.startswith(b"\x89PNG\r\n\x1a\n") and len(logo) < 50_000
+
+
+# WHMCS function names the bridge accepts as actions (bridge/panels/whmcs.py ALIASES).
+ALIASES = {
+    "CreateAccount": "create",
+    "SuspendAccount": "suspend",
+    "UnsuspendAccount": "unsuspend",
+    "TerminateAccount": "terminate",
+    "ChangePackage": "change_package",
+    "ServiceSingleSignOn": "sso",
+    "TestConnection": "test_connection",
+}
+
+
+def test_every_action_the_module_sends_has_a_sample_and_a_documented_contract() -> None:
+    lib = ROOT / "webhooks/whmcs/modules/servers/otwabridge/lib"
+    source = "\n".join(p.read_text() for p in lib.rglob("*.php"))
+    sent = set(
+        re.findall(
+            r"(?:Bridge::call|Lifecycle::run|self::run|self::redirect)\('\w+', '(\w+)'", source
+        )
+    )
+    sent |= set(re.findall(r"self::act\(\$params, \$lang, '\w+', '(\w+)'", source))
+    sent |= set(re.findall(r"Bridge::call\(\$function, '(\w+)'", source))
+    sent |= set(re.findall(r"self::send\([^;]*'(invoice_\w+)'\)", source))
+    actions = {ALIASES.get(a, a) for a in sent}
+    assert {"create", "add_addon", "validate", "adopt", "reconcile", "invoice_paid"} <= actions
+    samples = ROOT / "webhooks/samples/whmcs"
+    have = {p.stem for p in samples.glob("*.json")} | {
+        p.stem for p in samples.glob("pending/*.json")
+    }
+    assert actions <= have, actions - have
+    guide = (ROOT / "docs/panels/whmcs.md").read_text()
+    section = guide.split("## 9. Hook actions used by the WHMCS module")[1].split("\n## 10.")[0]
+    for action in actions:
+        assert f"`{action}`" in section or f'"{action}"' in section, action
+    for path in samples.glob("pending/*.json"):
+        body = json.loads(path.read_text())
+        assert body["action"] in actions and "serviceid" in body and "params" in body, path
