@@ -28,7 +28,7 @@ def run_php(php: str, expression: str, arg: Any) -> Any:
         " if (str_starts_with($c, $p)) { require $argv[1] . '/' . str_replace('\\\\', '/',"
         " substr($c, strlen($p))) . '.php'; } });"
         "use WHMCS\\Module\\Server\\Otwabridge\\{Settings, Payload, SsoGuard, BridgeError, Charts,"
-        " Lang, Messages};"
+        " Signer, Lang, Messages};"
         "use WHMCS\\Module\\Server\\Otwabridge\\Hooks\\CartOptions;"
         "$arg = json_decode($argv[2], true);"
         f"try {{ $out = {expression}; }} "
@@ -426,3 +426,25 @@ def test_every_action_the_module_sends_has_a_sample_and_a_documented_contract() 
     for path in samples.glob("pending/*.json"):
         body = json.loads(path.read_text())
         assert body["action"] in actions and "serviceid" in body and "params" in body, path
+
+
+@pytest.mark.parametrize(
+    "body",
+    ['{"action":"create","serviceid":1}', '{"name":"Çağrı ☁","note":"a\\/b"}', ""],
+    ids=["ascii", "utf-8", "empty"],
+)
+def test_signatures_interoperate_both_ways(php: str, body: str) -> None:
+    """PHP signs what Python verifies, and Python signs what PHP produces, byte for byte."""
+    from bridge import signing
+
+    ts = 1767225600
+    msg_id = "whmcs-CreateAccount-1-0123456789abcdef"
+    php_sig = run_php(
+        php, "Signer::sign($arg[0], $arg[1], $arg[2], $arg[3])", [SECRET, msg_id, ts, body]
+    )
+    assert php_sig == signing.sign(SECRET, msg_id, ts, body.encode())
+    headers = {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": php_sig}
+    assert signing.verify(headers, body.encode(), [SECRET], now=ts) == msg_id
+    other = "whsec_" + "b3RoZXItc2VjcmV0LW5vdC10aGUtYnJpZGdlcy0xMjM0"
+    with pytest.raises(signing.SignatureError):
+        signing.verify(headers, body.encode(), [other], now=ts)
