@@ -434,3 +434,23 @@ def test_a_missing_api_permission_fails_the_write_back(
         "result": "error",
         "message": 'Invalid Permissions: API action "UpdateClientProduct" is not allowed',
     }
+
+
+def test_a_create_run_by_checkout_auto_setup_still_answers_staff(
+    stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
+) -> None:
+    """Auto-setup runs CreateAccount inside the client's request (CLIENTAREA is defined),
+    but WHMCS shows the answer to staff only (Module Queue): keep the detail."""
+    whmcs.seed(
+        products=[
+            {
+                "id": 98,
+                "name": "Unmapped",
+                "module": "otwabridge",
+                "configoption": {"1": "http://127.0.0.1"},
+                "configoptions": [],
+            }
+        ]
+    )
+    result = module.call("CreateAccount", module.add_service(3004, pid=98), context="client")
+    assert "[unknown_product, HTTP 422]" in result, result

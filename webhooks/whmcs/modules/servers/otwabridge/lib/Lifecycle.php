@@ -64,7 +64,11 @@ final class Lifecycle
         return self::run('ChangePackage', 'ChangePackage', $params);
     }
 
-    /** 'success' when the bridge accepted $action (200 done or 202 queued), else why not. */
+    /**
+     * 'success' when the bridge accepted $action (200 done or 202 queued), else why not, for
+     * staff: these functions also run inside a client's checkout request (auto-setup), but
+     * WHMCS shows their answer only to staff (admin page, Module Queue), never the client.
+     */
     public static function run(string $function, string $action, array $params, array $extra = []): string
     {
         try {
@@ -73,7 +77,7 @@ final class Lifecycle
 
             return 'success';
         } catch (\Throwable $e) {
-            return Messages::forAudience($e, $params);
+            return Bridge::staffMessage($e);
         }
     }
 }
