@@ -15,17 +15,28 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/otwa-bridge dev
 
-# php-cli runs the WHMCS module in tests/whmcs: installed when missing (as root, with apt),
-# otherwise say what to install; those tests then skip with that reason.
+# OS packages tests/whmcs needs: php-cli + php-curl run the WHMCS module, php-cgi satisfies
+# smarty4's "php | php-cgi" dependency without pulling in Apache, smarty4 renders its
+# client-area template, chromium opens the page headless. Installed when missing (as root,
+# with apt-get, no recommends); otherwise say what to install, and those tests skip with
+# that reason.
 system-deps:
-	@command -v php >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing php-cli (and php-curl) for tests/whmcs"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq php-cli php-curl >/dev/null) \
-	      || echo "could not install php-cli: tests/whmcs will be skipped"; \
-	  else \
-	    echo "php-cli not found: install it (apt-get install php-cli) to run tests/whmcs; they are skipped"; \
-	  fi; }
+	@missing=""; \
+	command -v php >/dev/null 2>&1 || missing="$$missing php-cli"; \
+	{ command -v php >/dev/null 2>&1 && php -m 2>/dev/null | grep -qx curl; } || missing="$$missing php-curl"; \
+	[ -f /usr/share/php/smarty4/Smarty.class.php ] || [ -f /usr/share/php/smarty3/Smarty.class.php ] \
+	  || missing="$$missing php-cgi smarty4"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing for tests/whmcs:$$missing"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $$missing >/dev/null) \
+	    || echo "could not install$$missing: the tests/whmcs tests that need them are skipped"; \
+	else \
+	  echo "missing for tests/whmcs:$$missing (apt-get install --no-install-recommends$$missing);" \
+	    "the tests that need them are skipped"; \
+	fi
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -1,7 +1,8 @@
 <?php
 /**
- * A call to the bridge that did not end in {"ok": true}: the message is meant for staff
- * (and, for ChangePassword and custom buttons, the client) and never contains a secret.
+ * A call to the bridge that did not end in {"ok": true}. The message is meant for staff (it
+ * may name the bridge URL and the bridge's error code) and never contains a secret; clients
+ * get Messages::forClient() instead.
  */
 
 namespace WHMCS\Module\Server\Otwabridge;
@@ -17,6 +18,12 @@ class BridgeError extends \RuntimeException
 
     /** @var int HTTP status of the reply; 0 when no reply came */
     public int $httpStatus;
+
+    /** @var string the webhook-id of the failed call: a support reference, not a secret */
+    public string $reference = '';
+
+    /** @var array the bridge's error.details (e.g. {"option": ..., "value": ...}), or [] */
+    public array $details = [];
 
     public function __construct(string $message, string $errorCode, int $httpStatus = 0)
     {

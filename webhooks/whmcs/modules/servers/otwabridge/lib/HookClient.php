@@ -116,11 +116,13 @@ final class HookClient
             $details = $items ? ' (' . implode('; ', $items) . ')' : '';
         }
 
-        throw new BridgeError(
+        $error = new BridgeError(
             'Otwa bridge: ' . rtrim($message) . $details . ' [' . $code . ', HTTP ' . $status . ']',
             $code,
             $status
         );
+        $error->details = is_array($err['details'] ?? null) ? $err['details'] : [];
+        throw $error;
     }
 
     /** The URL without any user info (a host cannot carry secrets otherwise). */

@@ -7,6 +7,15 @@
  * Eloquent "model", and every clientsdetails key outside CLIENT_FIELDS. The bridge reads
  * no more than what is sent here, so an allow-list (not a deny-list) keeps a future
  * WHMCS key with a secret in it from leaking.
+ *
+ * Values are forwarded as WHMCS sends them: a configurable option or custom field named
+ * "key|Display" arrives under "key"; a sub-option named "value|Display" arrives as
+ * "value"; yes/no and quantity options arrive as the quantity (0, 1, n).
+ *
+ * Product add-ons (WHMCS passes addonId > 0): "serviceid" is the parent service and
+ * "pid" is the add-on's tbladdons id, so the body carries "addonid" and no "pid".
+ * Added keys the bridge may use (docs/panels/whmcs.md, "Hook actions"): "addonid",
+ * "product_key" (Module Setting 3) and "defaults" {"region", "os"} (settings 4 and 5).
  */
 
 namespace WHMCS\Module\Server\Otwabridge;
@@ -31,9 +40,25 @@ final class Payload
             'serviceid' => self::id($params['serviceid'] ?? ($params['accountid'] ?? 0)),
             'userid' => self::id($params['userid'] ?? ($params['clientsdetails']['userid'] ?? 0)),
         ];
-        $pid = $params['pid'] ?? ($params['packageid'] ?? null);
-        if ($pid !== null && $pid !== '') {
-            $body['pid'] = self::id($pid);
+        $addonId = (int) ($params['addonId'] ?? 0);
+        if ($addonId > 0) {
+            $body['addonid'] = $addonId;
+        } else {
+            $pid = $params['pid'] ?? ($params['packageid'] ?? null);
+            if ($pid !== null && $pid !== '') {
+                $body['pid'] = self::id($pid);
+            }
+        }
+        $key = ProductSettings::text($params, ProductSettings::PRODUCT_KEY);
+        if ($key !== '' && $addonId === 0 && preg_match('/^[A-Za-z0-9_-]{1,64}$/', $key)) {
+            $body['product_key'] = $key;
+        }
+        $defaults = array_filter([
+            'region' => ProductSettings::text($params, ProductSettings::DEFAULT_REGION),
+            'os' => ProductSettings::text($params, ProductSettings::DEFAULT_OS),
+        ], static fn (string $v): bool => $v !== '');
+        if ($defaults && $addonId === 0) {
+            $body['defaults'] = $defaults;
         }
         $domain = $params['domain'] ?? null;
         if (is_string($domain) && trim($domain) !== '' && strlen(trim($domain)) <= 253) {
@@ -68,7 +93,7 @@ final class Payload
     }
 
     /** A WHMCS id as the schema wants it: a non-negative integer, or [A-Za-z0-9_-]{1,64}. */
-    private static function id($value): int|string
+    public static function id($value): int|string
     {
         if (is_int($value) && $value >= 0) {
             return $value;

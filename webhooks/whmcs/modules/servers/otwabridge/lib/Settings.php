@@ -7,7 +7,9 @@
  *   Hostname / IP address  the bridge host ("bridge.example.com"), optionally with a port
  *                          and a path prefix ("bridge.example.com:8443/otwa"), or a full
  *                          base URL ("https://bridge.example.com/otwa")
- *   Secure (SSL) / Port    https vs http and the port, when the hostname does not say
+ *   Secure (SSL) / Port    https vs http and the port, when the hostname does not say;
+ *                          WHMCS sends serversecure as a bool (older releases: "on"/"")
+ *                          and derives serverhttpprefix from it, so serversecure decides
  *   Password               the bridge's hook secret "whsec_<base64>" for this panel
  *                          (WHMCS stores server passwords encrypted and masks them)
  *   Username               the bridge panel name, i.e. [panels.<name>] in the bridge's
@@ -30,6 +32,7 @@ final class Settings
 
     /** @param string[] $ssoHosts */
     private function __construct(
+        public readonly string $baseUrl,
         public readonly string $hookUrl,
         public readonly string $panel,
         public readonly string $secret,
@@ -74,11 +77,32 @@ final class Settings
         $hosts = $hosts === '' ? self::DEFAULT_SSO_HOSTS : $hosts;
         $ssoHosts = array_values(array_filter(array_map('trim', preg_split('/[\s,]+/', $hosts))));
 
-        return new self(self::hookUrl($params, $panel), $panel, $secret, $timeout, $ssoHosts);
+        $base = self::baseUrl($params);
+
+        return new self($base, $base . '/v1/hooks/' . rawurlencode($panel), $panel, $secret, $timeout, $ssoHosts);
     }
 
-    /** POST target: <scheme>://<host>[:<port>][/<prefix>]/v1/hooks/<panel>. */
-    private static function hookUrl(array $params, string $panel): string
+    /**
+     * "Use SSL" of the server record as WHMCS passes it: true/false (WHMCS 7+), "on"/""
+     * (older and hand-built params), 1/0. Absent: serverhttpprefix if present, else https.
+     */
+    public static function secure(array $params): bool
+    {
+        if (array_key_exists('serversecure', $params)) {
+            $value = $params['serversecure'];
+            if (is_string($value)) {
+                return in_array(strtolower(trim($value)), ['on', '1', 'true', 'yes'], true);
+            }
+
+            return (bool) $value;
+        }
+        $prefix = strtolower((string) ($params['serverhttpprefix'] ?? ''));
+
+        return $prefix !== 'http';
+    }
+
+    /** <scheme>://<host>[:<port>][/<prefix>] of the bridge, no trailing slash. */
+    private static function baseUrl(array $params): string
     {
         $host = trim((string) ($params['serverhostname'] ?? ''));
         if ($host === '') {
@@ -94,11 +118,7 @@ final class Settings
         if (preg_match('#^(https?)://#i', $host, $m)) {
             $base = rtrim($host, '/');
         } else {
-            $prefix = strtolower((string) ($params['serverhttpprefix'] ?? ''));
-            if ($prefix !== 'http' && $prefix !== 'https') {
-                $prefix = !array_key_exists('serversecure', $params) || !empty($params['serversecure'])
-                    ? 'https' : 'http';
-            }
+            $prefix = self::secure($params) ? 'https' : 'http';
             [$authority, $path] = array_pad(explode('/', $host, 2), 2, '');
             $port = trim((string) ($params['serverport'] ?? ''));
             if ($port !== '' && ctype_digit($port) && !str_contains($authority, ':')) {
@@ -115,6 +135,6 @@ final class Settings
             );
         }
 
-        return $base . '/v1/hooks/' . rawurlencode($panel);
+        return $base;
     }
 }
