@@ -24,6 +24,11 @@ def test_whmcs_params_map_onto_the_command() -> None:
     body = _whmcs("create")
     body["password"] = "s3cret-service-pw"
     body["clientsdetails"]["password"] = "client-pw"
+    body["configoptions"] = {
+        "Operating System": "3|Ubuntu 24.04",
+        "Location": "1|Istanbul",
+        "Extra IPv4": "7|Yes",
+    }
     body["customfields"] = {"Operating System": "Debian 12", "Notes": "rack 4"}
     body = {**body, "action": WHMCS.action_of(body)}
     cmd = WHMCS.to_command(body, webhook_id="msg_9", request_id="rq")
@@ -43,6 +48,7 @@ def test_whmcs_params_map_onto_the_command() -> None:
         "lastname": "Lovelace",
         "email": "ada@example.com",
         "country": "TR",
+        "language": "english",
     }
     assert "pw" not in repr(cmd)
 
