@@ -120,7 +120,7 @@ def fingerprint(draft: Draft, reverses: str | None = None) -> str:
             draft.who.client_id,
             draft.who.product,
             draft.who.server_id,
-        ],  # fmt: skip
+        ],
         "line": [draft.invoice_id, draft.line_id, draft.period_start, draft.period_end],
         "reverses": reverses,
     }
@@ -254,12 +254,25 @@ def _insert(
             period_end, reverses, fingerprint, metadata)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
-        [draft.event_id, draft.kind, draft.occurred_at, draft.description, who.panel,
-         who.service_id, who.client_id, who.product, who.server_id, draft.invoice_id,
-         draft.line_id, draft.period_start, draft.period_end,
-         reverses.id if reverses else None, fp,
-         json.dumps(dict(draft.metadata), sort_keys=True)],
-    )  # fmt: skip
+        [
+            draft.event_id,
+            draft.kind,
+            draft.occurred_at,
+            draft.description,
+            who.panel,
+            who.service_id,
+            who.client_id,
+            who.product,
+            who.server_id,
+            draft.invoice_id,
+            draft.line_id,
+            draft.period_start,
+            draft.period_end,
+            reverses.id if reverses else None,
+            fp,
+            json.dumps(dict(draft.metadata), sort_keys=True),
+        ],
+    )
     txn_id = int(cursor.lastrowid or 0)
     db.conn.executemany(
         """
@@ -277,10 +290,21 @@ def entry_rows(txn_id: int, draft: Draft) -> list[tuple[Any, ...]]:
     month = month_of(draft.occurred_at)
     w = draft.who
     return [
-        (txn_id, p.account, p.currency, p.amount, accounts.role_of(p.account),
-         draft.occurred_at, month, w.panel, w.service_id, w.client_id, w.product)
+        (
+            txn_id,
+            p.account,
+            p.currency,
+            p.amount,
+            accounts.role_of(p.account),
+            draft.occurred_at,
+            month,
+            w.panel,
+            w.service_id,
+            w.client_id,
+            w.product,
+        )
         for p in draft.postings
-    ]  # fmt: skip
+    ]
 
 
 _TXN_COLUMNS = (
@@ -337,13 +361,23 @@ def _load(db: sqlite_utils.Database, sql: str, args: Sequence[Any]) -> Iterator[
             postings[txn_id].append(Posting(account, amount, currency))
     for r in rows:
         yield Transaction(
-            id=r[0], event_id=r[1], kind=r[2], occurred_at=r[3], booked_at=r[4],
+            id=r[0],
+            event_id=r[1],
+            kind=r[2],
+            occurred_at=r[3],
+            booked_at=r[4],
             description=r[5],
-            who=Attribution(panel=r[6], service_id=r[7], client_id=r[8], product=r[9],
-                            server_id=r[10]),
-            invoice_id=r[11], line_id=r[12], period_start=r[13], period_end=r[14],
-            reverses=r[15], metadata=json.loads(r[16]), postings=tuple(postings[r[0]]),
-        )  # fmt: skip
+            who=Attribution(
+                panel=r[6], service_id=r[7], client_id=r[8], product=r[9], server_id=r[10]
+            ),
+            invoice_id=r[11],
+            line_id=r[12],
+            period_start=r[13],
+            period_end=r[14],
+            reverses=r[15],
+            metadata=json.loads(r[16]),
+            postings=tuple(postings[r[0]]),
+        )
 
 
 def _chunks(items: Sequence[int], size: int) -> Iterable[Sequence[int]]:

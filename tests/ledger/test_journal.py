@@ -65,9 +65,18 @@ def test_a_balanced_transaction_is_booked_with_its_columns_copied(
     ).fetchall()
     assert rows == [
         ("Assets:Receivable:Whmcs", "USD", 1250, None, "2026-10", "whmcs", "42", "7", "starter"),
-        ("Income:Sales:Whmcs:Starter", "USD", -1250, "revenue", "2026-10", "whmcs", "42", "7",
-         "starter"),
-    ]  # fmt: skip
+        (
+            "Income:Sales:Whmcs:Starter",
+            "USD",
+            -1250,
+            "revenue",
+            "2026-10",
+            "whmcs",
+            "42",
+            "7",
+            "starter",
+        ),
+    ]
     txn = journal.get(db, "sale:whmcs:1:1")
     assert txn is not None and txn.kind == "sale" and txn.invoice_id == "1"
     assert txn.postings == sale().postings
@@ -77,8 +86,9 @@ def test_a_balanced_transaction_is_booked_with_its_columns_copied(
 def test_a_replay_books_nothing_twice(db: sqlite_utils.Database) -> None:
     first = journal.post(db, sale())
     # Same event, later clock, other description: a replay after a crash.
-    again = journal.post(db, Draft(**{**sale().__dict__, "occurred_at": T0 + 999,
-                                      "description": "resent"}))  # fmt: skip
+    again = journal.post(
+        db, Draft(**{**sale().__dict__, "occurred_at": T0 + 999, "description": "resent"})
+    )
 
     assert again.status == "already_booked" and again.txn_id == first.txn_id
     assert counts(db) == (1, 2)
@@ -107,21 +117,51 @@ def test_the_same_event_with_other_content_is_a_conflict(
 @pytest.mark.parametrize(
     ("postings", "code"),
     [
-        ((Posting("Assets:Otwa:Wallet", 100, "USD"),
-          Posting("Equity:Owner:WalletTopUps", -99, "USD")), "unbalanced"),
-        ((Posting("Assets:Otwa:Wallet", 100, "USD"),
-          Posting("Equity:Owner:WalletTopUps", -100, "EUR")), "unbalanced"),
+        (
+            (
+                Posting("Assets:Otwa:Wallet", 100, "USD"),
+                Posting("Equity:Owner:WalletTopUps", -99, "USD"),
+            ),
+            "unbalanced",
+        ),
+        (
+            (
+                Posting("Assets:Otwa:Wallet", 100, "USD"),
+                Posting("Equity:Owner:WalletTopUps", -100, "EUR"),
+            ),
+            "unbalanced",
+        ),
         ((Posting("Assets:Otwa:Wallet", 100, "USD"),), "unbalanced"),
-        ((Posting("Assets:Otwa:Wallet", 0, "USD"),
-          Posting("Equity:Owner:WalletTopUps", 0, "USD")), "bad_amount"),
-        ((Posting("Assets:Otwa:Wallet", 1.5, "USD"),  # type: ignore[arg-type]
-          Posting("Equity:Owner:WalletTopUps", -1.5, "USD")), "bad_amount"),  # type: ignore[arg-type]
-        ((Posting("assets:wallet", 100, "USD"),
-          Posting("Equity:Owner:WalletTopUps", -100, "USD")), "bad_account"),
-        ((Posting("Assets:Otwa:Wallet", 100, "XXX"),
-          Posting("Equity:Owner:WalletTopUps", -100, "XXX")), "unknown_currency"),
+        (
+            (
+                Posting("Assets:Otwa:Wallet", 0, "USD"),
+                Posting("Equity:Owner:WalletTopUps", 0, "USD"),
+            ),
+            "bad_amount",
+        ),
+        (
+            (
+                Posting("Assets:Otwa:Wallet", 1.5, "USD"),  # type: ignore[arg-type]
+                Posting("Equity:Owner:WalletTopUps", -1.5, "USD"),
+            ),
+            "bad_amount",
+        ),  # type: ignore[arg-type]
+        (
+            (
+                Posting("assets:wallet", 100, "USD"),
+                Posting("Equity:Owner:WalletTopUps", -100, "USD"),
+            ),
+            "bad_account",
+        ),
+        (
+            (
+                Posting("Assets:Otwa:Wallet", 100, "XXX"),
+                Posting("Equity:Owner:WalletTopUps", -100, "XXX"),
+            ),
+            "unknown_currency",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_transactions_are_refused_and_change_nothing(
     db: sqlite_utils.Database, postings: tuple[Posting, ...], code: str
 ) -> None:
@@ -185,9 +225,12 @@ def test_sqlite_itself_refuses_a_float_or_zero_amount(db: sqlite_utils.Database)
 def test_reverse_books_the_mirror_image_once(db: sqlite_utils.Database) -> None:
     journal.post(db, sale())
     rev = journal.reverse(
-        db, "sale:whmcs:1:1", reason="booked twice by hand", new_event_id="fix:1",
+        db,
+        "sale:whmcs:1:1",
+        reason="booked twice by hand",
+        new_event_id="fix:1",
         occurred_at=T0 + 120,
-    )  # fmt: skip
+    )
 
     assert rev.booked
     txn = journal.get(db, "fix:1")
@@ -197,8 +240,9 @@ def test_reverse_books_the_mirror_image_once(db: sqlite_utils.Database) -> None:
     assert journal.balance(db, "Income:Sales:Whmcs:Starter", "USD") == 0
     assert journal.balance(db, "Assets:Receivable:Whmcs", "USD") == 0
     # A replay of the same correction is idempotent...
-    again = journal.reverse(db, "sale:whmcs:1:1", reason="x", new_event_id="fix:1",
-                            occurred_at=T0 + 500)  # fmt: skip
+    again = journal.reverse(
+        db, "sale:whmcs:1:1", reason="x", new_event_id="fix:1", occurred_at=T0 + 500
+    )
     assert again.status == "already_booked"
     # ...a second, different correction is refused, naming the first.
     with pytest.raises(LedgerError) as exc:

@@ -75,9 +75,15 @@ def test_precision_message_says_what_to_send() -> None:
 
 @pytest.mark.parametrize(
     ("minor", "currency", "text"),
-    [(1250, "USD", "12.50"), (0, "USD", "0.00"), (-5, "USD", "-0.05"), (1200, "JPY", "1200"),
-     (-125, "KWD", "-0.125"), (1, "CLF", "0.0001")],
-)  # fmt: skip
+    [
+        (1250, "USD", "12.50"),
+        (0, "USD", "0.00"),
+        (-5, "USD", "-0.05"),
+        (1200, "JPY", "1200"),
+        (-125, "KWD", "-0.125"),
+        (1, "CLF", "0.0001"),
+    ],
+)
 def test_format_minor(minor: int, currency: str, text: str) -> None:
     assert format_minor(minor, currency) == text
 
@@ -117,5 +123,12 @@ def test_convert_and_percent_round_half_up_once() -> None:
 
 def test_exponent_table_knows_the_odd_ones() -> None:
     assert [EXPONENTS[c] for c in ("USD", "EUR", "JPY", "KRW", "BHD", "KWD", "TND", "CLF")] == [
-        2, 2, 0, 0, 3, 3, 3, 4,
-    ]  # fmt: skip
+        2,
+        2,
+        0,
+        0,
+        3,
+        3,
+        3,
+        4,
+    ]
