@@ -5,10 +5,10 @@ Contract of every write (:func:`post`, :func:`post_all`, :func:`reverse`):
 * **Balanced.** Each transaction's postings sum to zero per currency; checked (with the
   accounts, currencies and amounts) before anything is inserted. Refused: ``unbalanced``.
 * **Once per event.** ``event_id`` is unique. Posting it again with the same content
-  (kind, postings, attribution, invoice line, period: see :func:`fingerprint`) is an
-  idempotent ``already_booked``; with other content it is ``event_conflict`` and nothing
-  changes. The moment and description are not compared: a replay after a crash may carry a
-  later clock.
+  (kind, postings, attribution, invoice line: see :func:`fingerprint`) is an idempotent
+  ``already_booked``; with other content it is ``event_conflict`` and nothing changes. The
+  moment, period, description and metadata are not compared: a replay after a crash may
+  carry a later clock (and a period derived from it).
 * **Durable.** One ``store.write(db)`` per call (``BEGIN IMMEDIATE``, ``synchronous=FULL``);
   called inside an open write it joins it (all or nothing with the caller), and inside a
   non-durable one it raises ``RuntimeError``.
@@ -110,7 +110,7 @@ class Transaction:
 
 
 def fingerprint(draft: Draft, reverses: str | None = None) -> str:
-    """sha256 of what a replay must repeat exactly (not the moment, description, metadata)."""
+    """sha256 of what a replay must repeat exactly: money, accounts, attribution, line."""
     content = {
         "kind": draft.kind,
         "postings": sorted((p.account, p.currency, p.amount) for p in draft.postings),
@@ -121,7 +121,7 @@ def fingerprint(draft: Draft, reverses: str | None = None) -> str:
             draft.who.product,
             draft.who.server_id,
         ],
-        "line": [draft.invoice_id, draft.line_id, draft.period_start, draft.period_end],
+        "line": [draft.invoice_id, draft.line_id],
         "reverses": reverses,
     }
     blob = json.dumps(content, sort_keys=True, separators=(",", ":"))
