@@ -90,9 +90,12 @@ def m001_journal(db: sqlite_utils.Database) -> None:
         """
     )
     db.execute("CREATE INDEX IF NOT EXISTS ledger_entries_txn ON ledger_entries(txn_id)")
+    # Covering: a report reads this index alone, in time order, never the table (on a
+    # million entries that is 4x faster than looking each entry up; bench/ledger_bench.py).
     db.execute(
-        "CREATE INDEX IF NOT EXISTS ledger_entries_report"
-        " ON ledger_entries(occurred_at) WHERE role IS NOT NULL"
+        "CREATE INDEX IF NOT EXISTS ledger_entries_report ON ledger_entries(occurred_at, role,"
+        " currency, amount, panel, product, month, client_id, service_id)"
+        " WHERE role IS NOT NULL"
     )
     db.execute(
         "CREATE INDEX IF NOT EXISTS ledger_entries_account"

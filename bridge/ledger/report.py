@@ -8,10 +8,10 @@ or month, per currency, over a half-open UTC date range.
 * **Currencies never mix.** Rows and totals are per currency. A single converted total
   exists only when the caller passes a :class:`RateTable`, and the report then carries the
   rates it used, so every renderer says so.
-* **Fast.** One GROUP BY over ``ledger_entries`` through its partial index on
-  ``occurred_at`` (entries carry their transaction's month, panel, service, client and
-  product), then a few Python objects per group: ``bench/ledger_bench.py`` measures it
-  beside the bare GROUP BY.
+* **Fast.** One GROUP BY over ``ledger_entries`` read from a covering partial index
+  ordered by ``occurred_at`` (entries carry their transaction's month, panel, service,
+  client and product), then a few Python objects per group: ``bench/ledger_bench.py``
+  measures it beside the bare GROUP BY.
 * Products, clients and services are panel-scoped ids, so those rows also carry the panel.
 """
 
@@ -179,8 +179,8 @@ def _money(currency: str, revenue: int, cost: int, pct: Decimal | None) -> dict[
 
 
 def report_sql(by: By) -> str:
-    """The one query behind a report: sums per group, currency and role, read through the
-    partial index on ``occurred_at``. Arguments: start, end (epoch seconds)."""
+    """The one query behind a report: sums per group, currency and role, read from the
+    covering index ``ledger_entries_report``. Arguments: start, end (epoch seconds)."""
     panel, key = _COLUMNS[by]
     cols = f"{panel or 'NULL'}, {key}"
     return (
