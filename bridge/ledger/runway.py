@@ -161,9 +161,9 @@ def _first_unpaid(
     balance: int, servers: Sequence[Renewing], now: float, period: float
 ) -> tuple[float, str] | None:
     """(moment, server) of the first renewal ``balance`` cannot pay, or None."""
-    schedule = _schedule(servers, now)
+    schedule = [item for item in _schedule(servers, now) if item[2]]  # free ones never fail
     step = round(period)
-    if not schedule or sum(m for _, _, m in schedule) == 0:
+    if not schedule:
         return None
     t0 = min(first for first, _, _ in schedule)
 
@@ -187,7 +187,7 @@ def _first_unpaid(
     for first, server_id, monthly in schedule:
         k = (start - first) // step + 1 if start >= first else 0
         moment = first + k * step
-        if start < moment <= end and monthly:
+        if start < moment <= end:
             due.append((moment, server_id, monthly))
     for moment, server_id, monthly in sorted(due):
         paid += monthly
