@@ -125,6 +125,16 @@ def samples(
     return [Sample(int(i), float(t), str(c), int(b)) for i, t, c, b in rows]
 
 
+def first_sample(db: sqlite_utils.Database, currency: str) -> Sample | None:
+    """The oldest sample, or None."""
+    rows = db.execute(
+        "SELECT id, sampled_at, currency, balance FROM ledger_wallet_samples"
+        " WHERE currency = ? ORDER BY sampled_at, id LIMIT 1",
+        [currency],
+    ).fetchall()
+    return Sample(int(rows[0][0]), rows[0][1], rows[0][2], int(rows[0][3])) if rows else None
+
+
 def latest_sample(
     db: sqlite_utils.Database, currency: str, *, at: float = math.inf
 ) -> Sample | None:

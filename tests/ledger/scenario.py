@@ -109,7 +109,7 @@ def book_month(db: sqlite_utils.Database) -> None:
         lines=[RefundLine("1", "5.00")],
         reason="downtime credit",
     )
-    record_sample(db, balance="70.02", currency="USD", sampled_at=at(15))
+    record_sample(db, balance="67.36", currency="USD", sampled_at=at(15))
     book_renewal(
         db,
         server_id="adopted-1",
@@ -119,4 +119,4 @@ def book_month(db: sqlite_utils.Database) -> None:
         charged_at=at(25),
     )
     book_topup(db, reference="dep-1", amount="50.00", currency="USD", occurred_at=at(28))
-    record_sample(db, balance="117.02", currency="USD", sampled_at=at(30, 23))
+    record_sample(db, balance="114.36", currency="USD", sampled_at=at(30, 23))
