@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
+import warnings
 import xml.etree.ElementTree as ET
 from datetime import date
 
@@ -66,3 +69,13 @@ def test_a_chart_needs_months(db: sqlite_utils.Database) -> None:
     assert exc.value.code == "bad_dimension"
     empty = margin_chart_svg(report(db, date(2026, 11, 1), date(2026, 12, 1), by="month"), "USD")
     assert "No revenue or cost in USD" in empty
+
+
+def test_pygal_leaves_the_import_system_as_it_found_it() -> None:
+    import bridge.ledger.charts  # noqa: F401 - imported for its side effect on sys.meta_path
+
+    assert not [f for f in sys.meta_path if type(f).__module__.startswith("pygal")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ModuleNotFoundError):
+            importlib.import_module("pygal.no_such_module")
