@@ -1,8 +1,9 @@
-"""The margin report as people and programs read it: aligned text, CSV, JSON.
+"""What the ledger says, as people and programs read it.
 
-All three show the same numbers, as decimal strings in each row's currency, and the same
-note when totals were converted. Output is deterministic (row order, ``\\n`` line ends), so
-a report can be compared byte for byte.
+The margin report as aligned text, CSV and JSON: all three show the same numbers, as
+decimal strings in each row's currency, and the same note when totals were converted.
+Output is deterministic (row order, ``\\n`` line ends), so a report can be compared byte for
+byte. The runway and a reconciliation as text (their ``to_dict()`` is the JSON form).
 """
 
 from __future__ import annotations
@@ -13,7 +14,10 @@ import json
 from collections.abc import Sequence
 
 from bridge.ledger.money import format_minor
+from bridge.ledger.periods import iso
+from bridge.ledger.reconcile import Reconciliation
 from bridge.ledger.report import Converted, Report, Row
+from bridge.ledger.runway import Runway
 
 NONE = "(none)"  # a group with no attribution (e.g. charges of an adopted server)
 NA = "n/a"  # margin % of a group without revenue
@@ -100,3 +104,61 @@ def _align(table: Sequence[Sequence[str]], numeric_from: int) -> list[str]:
         ).rstrip()
         for row in table
     ]
+
+
+def render_runway(runway: Runway, days: int = 30) -> str:
+    """The runway for a terminal: balance, monthly renewals, when the wallet runs out,
+    and the top-up that covers the next ``days`` days."""
+    c = runway.currency
+    lines = [
+        f"Otwa wallet: {format_minor(runway.balance, c)} {c} (as of {iso(runway.now)})",
+        f"Renewing: {len(runway.servers)} servers, {format_minor(runway.monthly, c)} {c}"
+        f" per {runway.period / 86400:g} days",
+    ]
+    if runway.runs_out_at is None:
+        lines.append("Runway: nothing renews; the wallet is not drawn on.")
+    else:
+        lines.append(
+            f"Runway: {runway.days_left} days; the first renewal it cannot pay is server"
+            f" {runway.unpaid_server} on {iso(runway.runs_out_at)}"
+        )
+    need = runway.topup_for(days)
+    due = format_minor(runway.due_within(days), c)
+    lines.append(
+        f"Top-up for the next {days} days: {format_minor(need, c)} {c} (renewals due: {due} {c})"
+        if need
+        else f"The next {days} days are covered (renewals due: {due} {c})."
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_reconciliation(rec: Reconciliation) -> str:
+    """A reconciliation for a terminal: the total drift, then each step with drift and the
+    wallet transactions booked around it."""
+    c = rec.currency
+    lines = [f"Wallet reconciliation {iso(rec.start)} to {iso(rec.end)} ({c})"]
+    if not rec.enough_samples:
+        lines.append("Not enough GET /account samples in this period to compare (need two).")
+        return "\n".join(lines) + "\n"
+    assert rec.first is not None and rec.last is not None
+    lines += [
+        f"Samples: {format_minor(rec.first.balance, c)} at {iso(rec.first.sampled_at)} ->"
+        f" {format_minor(rec.last.balance, c)} at {iso(rec.last.sampled_at)}",
+        f"Expected movement {format_minor(rec.expected, c)}, observed"
+        f" {format_minor(rec.observed, c)}: drift {format_minor(rec.drift, c)} {c}"
+        + (" (ok)" if rec.ok else ""),
+    ]
+    for step in rec.steps:
+        lines += [
+            "",
+            f"  {iso(step.start.sampled_at)} -> {iso(step.end.sampled_at)}:"
+            f" expected {format_minor(step.expected, c)}, observed"
+            f" {format_minor(step.observed, c)}, drift {format_minor(step.drift, c)}",
+        ]
+        moves = [
+            f"    {iso(m.occurred_at)} {format_minor(m.amount, c):>12}  {m.event_id}: "
+            + m.description
+            for m in step.moves
+        ]
+        lines += moves or ["    (no wallet transactions booked around it)"]
+    return "\n".join(lines) + "\n"

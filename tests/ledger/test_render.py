@@ -9,9 +9,18 @@ from datetime import date
 
 import sqlite_utils
 
-from bridge.ledger.render import render_csv, render_json, render_table
+from bridge.ledger.reconcile import reconcile
+from bridge.ledger.render import (
+    render_csv,
+    render_json,
+    render_reconciliation,
+    render_runway,
+    render_table,
+)
 from bridge.ledger.report import RateTable, report
-from tests.ledger.scenario import book_month
+from bridge.ledger.runway import runway_from_journal
+from bridge.ledger.wallet import record_sample
+from tests.ledger.scenario import at, book_month
 
 NOV = (date(2026, 11, 1), date(2026, 12, 1))
 
@@ -90,3 +99,34 @@ def test_month_rows_without_panel_column(db: sqlite_utils.Database) -> None:
 def test_an_empty_report_says_so(db: sqlite_utils.Database) -> None:
     text = render_table(report(db, *NOV))
     assert text.endswith("No revenue or cost booked in this period.\n")
+
+
+def test_runway_text(db: sqlite_utils.Database) -> None:
+    book_month(db)
+    way = runway_from_journal(db, "USD", now=at(30, 23) + 60)
+    assert render_runway(way, 100) == (
+        "Otwa wallet: 114.36 USD (as of 2026-11-30T23:01:00Z)\n"
+        "Renewing: 3 servers, 36.98 USD per 30 days\n"
+        "Runway: 91 days; the first renewal it cannot pay is server srv-a on"
+        " 2027-03-02T12:00:00Z\n"
+        "Top-up for the next 100 days: 30.56 USD (renewals due: 144.92 USD)\n"
+    )
+    assert render_runway(way, 30).endswith(
+        "The next 30 days are covered (renewals due: 36.98 USD).\n"
+    )
+
+
+def test_reconciliation_text(db: sqlite_utils.Database) -> None:
+    book_month(db)
+    record_sample(db, balance="104.37", currency="USD", sampled_at=at(3, month=12))
+    rec = reconcile(db, "USD", start=at(1), end=at(4, month=12), context=5 * 86400)
+    assert render_reconciliation(rec) == (
+        "Wallet reconciliation 2026-11-01T12:00:00Z to 2026-12-04T12:00:00Z (USD)\n"
+        "Samples: 100.00 at 2026-11-01T01:00:00Z -> 104.37 at 2026-12-03T12:00:00Z\n"
+        "Expected movement 14.36, observed 4.37: drift -9.99 USD\n"
+        "\n"
+        "  2026-11-30T23:00:00Z -> 2026-12-03T12:00:00Z: expected 0.00, observed -9.99,"
+        " drift -9.99\n"
+        "    2026-11-28T12:00:00Z        50.00  topup:dep-1: Otwa wallet top-up dep-1\n"
+    )
+    assert "need two" in render_reconciliation(reconcile(db, "EUR", start=at(1), end=at(2)))
