@@ -34,7 +34,7 @@ def load(text: str) -> dict[tuple[str, str], Decimal]:
     for entry in entries:
         if isinstance(entry, data.Transaction):
             for posting in entry.postings:
-                assert posting.units is not None
+                assert posting.units is not None and posting.units.number is not None
                 sums[(posting.account, posting.units.currency)] += posting.units.number
     return {k: v for k, v in sums.items() if v}
 

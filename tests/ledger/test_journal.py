@@ -142,10 +142,10 @@ def test_the_same_event_with_other_content_is_a_conflict(
         (
             (
                 Posting("Assets:Otwa:Wallet", 1.5, "USD"),  # type: ignore[arg-type]
-                Posting("Equity:Owner:WalletTopUps", -1.5, "USD"),
+                Posting("Equity:Owner:WalletTopUps", -1.5, "USD"),  # type: ignore[arg-type]
             ),
             "bad_amount",
-        ),  # type: ignore[arg-type]
+        ),
         (
             (
                 Posting("assets:wallet", 100, "USD"),

@@ -11,12 +11,12 @@ from bridge.ledger.reconcile import reconcile, wallet_drift
 from bridge.ledger.wallet import record_sample
 from tests.ledger.scenario import at, book_month
 
-NOV = {"start": at(1, 0), "end": at(30, 23, month=11) + 3599}
+NOV = (at(1, 0), at(30, 23, month=11) + 3599)
 
 
 def test_the_scenario_month_reconciles(db: sqlite_utils.Database) -> None:
     book_month(db)
-    rec = reconcile(db, "USD", **NOV)
+    rec = reconcile(db, "USD", start=NOV[0], end=NOV[1])
 
     assert (rec.first.balance, rec.last.balance) == (10000, 11436)  # type: ignore[union-attr]
     assert (rec.expected, rec.observed, rec.drift) == (1436, 1436, 0)
@@ -73,10 +73,10 @@ def test_a_charge_booked_after_its_sample_shows_and_cancels(db: sqlite_utils.Dat
 
 
 def test_too_few_samples(db: sqlite_utils.Database) -> None:
-    rec = reconcile(db, "USD", **NOV)
+    rec = reconcile(db, "USD", start=NOV[0], end=NOV[1])
     assert not rec.enough_samples and not rec.ok and rec.first is None
     record_sample(db, balance="1.00", currency="USD", sampled_at=at(2))
-    one = reconcile(db, "USD", **NOV)
+    one = reconcile(db, "USD", start=NOV[0], end=NOV[1])
     assert one.first == one.last and not one.enough_samples
     assert wallet_drift(db, "USD") is None
 

@@ -27,10 +27,10 @@ def usd(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def pay(db: sqlite_utils.Database, invoice: str = "1042", **kw: object) -> list[journal.Booking]:
+def pay(db: sqlite_utils.Database, **kw: object) -> list[journal.Booking]:
     args: dict[str, object] = {
         "panel": "whmcs",
-        "invoice_id": invoice,
+        "invoice_id": "1042",
         "client_id": "7",
         "currency": "USD",
         "paid_at": PAID,
@@ -258,7 +258,7 @@ def test_refunds_never_exceed_and_always_sum(
     invoice = f"inv-{next(INVOICES)}"  # one database across examples: fresh ids
     pay(
         db,
-        invoice=invoice,
+        invoice_id=invoice,
         lines=[InvoiceLine(str(i), "s", "p", usd(a)) for i, a in enumerate(lines)],
     )
     refunded = 0

@@ -85,7 +85,7 @@ class LedgerMachine(RuleBasedStateMachine):
             for entry in entries:
                 if isinstance(entry, data.Transaction):
                     for p in entry.postings:
-                        assert p.units is not None
+                        assert p.units is not None and p.units.number is not None
                         sums[(p.account, p.units.currency)] += p.units.number
             expected = {k: to_decimal(v, k[1]) for k, v in journal.balances(self.db).items() if v}
             assert {k: v for k, v in sums.items() if v} == expected
