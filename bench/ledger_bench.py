@@ -8,8 +8,8 @@ side by side and alternating, ``--repeat`` times each, warm cache:
 
 * **report**: ``bridge.ledger.report.report()``, the function the CLI and the page call
   (query, pivot into rows, totals);
-* **floor**: the plain SQLite GROUP BY over the same rows (the report's own query, rows
-  fetched, nothing else) — what SQLite alone needs;
+* **floor**: the plain SQLite GROUP BY over the same rows (one sum per group, currency and
+  role, rows fetched, nothing else) — what SQLite alone needs;
 * **join**: the same sums grouped through a JOIN on ``ledger_transactions`` — what a
   schema without the copied columns would pay (for context).
 
@@ -38,7 +38,7 @@ from bridge.ledger import accounts, events, journal
 from bridge.ledger.journal import Attribution, Draft, Posting
 from bridge.ledger.migrations import apply_migrations
 from bridge.ledger.periods import next_month
-from bridge.ledger.report import By, report, report_sql
+from bridge.ledger.report import By, group_columns, report
 from bridge.ledger.revenue import InvoiceLine, book_invoice_paid
 
 FIRST_MONTH = date(2026, 1, 1)
@@ -195,8 +195,21 @@ def _insert(db: sqlite_utils.Database, batch: list[Draft], first_id: int) -> int
     return len(entry_rows)
 
 
+def floor_sql(by: By) -> str:
+    """The plain GROUP BY over the same rows: one sum per group, currency and role (the
+    report's rows, unpivoted and unordered), from the same index."""
+    panel, key = group_columns(by)
+    cols = f"{panel or 'NULL'}, {key}"
+    return (
+        f"SELECT {cols}, currency, role, SUM(amount) FROM ledger_entries"  # noqa: S608
+        " WHERE role IS NOT NULL AND occurred_at >= ? AND occurred_at < ?"
+        f" GROUP BY {cols}, currency, role"
+    )
+
+
 _JOIN = {
     By.PRODUCT: "t.panel, t.product",
+    By.SERVICE: "t.panel, t.service_id",
     By.MONTH: "NULL, strftime('%Y-%m', t.occurred_at, 'unixepoch')",
 }
 
@@ -225,7 +238,7 @@ def measure(db: sqlite_utils.Database, by: By, start: date, end: date, repeat: i
         return report(db, start, end, by)
 
     def run_floor() -> object:
-        return db.execute(report_sql(by), bounds).fetchall()
+        return db.execute(floor_sql(by), bounds).fetchall()
 
     def run_join() -> object:
         return db.execute(join_sql(by), bounds).fetchall()
@@ -280,7 +293,8 @@ def _last_month(end: date) -> date:
 def run(
     entries: int, months: int, seed: int, repeat: int, path: Path, bookings: int = 200
 ) -> list[Timing]:
-    """Build, then measure a one-month and an all-months report by product and by month."""
+    """Build, then measure reports by product (one month, all months), by month and by
+    service (all months: the most groups, so the most Python per row)."""
     t0 = time.perf_counter()
     txns, rows = build(path, entries, months, seed)
     print(
@@ -296,6 +310,7 @@ def run(
         measure(db, By.PRODUCT, month, next_month(month), repeat),
         measure(db, By.PRODUCT, FIRST_MONTH, end_all, repeat),
         measure(db, By.MONTH, FIRST_MONTH, end_all, repeat),
+        measure(db, By.SERVICE, FIRST_MONTH, end_all, repeat),  # ~80,000 groups
     ]
     latencies = booking_latencies(db, bookings) if bookings else []
     db.close()

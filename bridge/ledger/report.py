@@ -10,8 +10,9 @@ or month, per currency, over a half-open UTC date range.
   rates it used, so every renderer says so.
 * **Fast.** One GROUP BY over ``ledger_entries`` read from a covering partial index
   ordered by ``occurred_at`` (entries carry their transaction's month, panel, service,
-  client and product), then a few Python objects per group: ``bench/ledger_bench.py``
-  measures it beside the bare GROUP BY.
+  client and product); SQLite pivots revenue and cost and orders the groups, Python makes
+  one named tuple per group. ``bench/ledger_bench.py`` measures it beside the plain
+  GROUP BY.
 * Products, clients and services are panel-scoped ids, so those rows also carry the panel.
 """
 
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlite_utils
 
@@ -51,10 +52,10 @@ _COLUMNS: dict[By, tuple[str | None, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):
     """One group in one currency, in minor units. ``key`` None: charges with no panel
-    attribution (e.g. an adopted server); ``panel`` is set for panel-scoped keys."""
+    attribution (e.g. an adopted server); ``panel`` is set for panel-scoped keys. (A named
+    tuple: a report by service over a year makes tens of thousands of them.)"""
 
     key: str | None
     panel: str | None
@@ -178,16 +179,25 @@ def _money(currency: str, revenue: int, cost: int, pct: Decimal | None) -> dict[
     }
 
 
+def group_columns(by: By) -> tuple[str | None, str]:
+    """The ``ledger_entries`` columns a grouping reads: (panel column or None, key column)."""
+    return _COLUMNS[by]
+
+
 def report_sql(by: By) -> str:
-    """The one query behind a report: sums per group, currency and role, read from the
-    covering index ``ledger_entries_report``. Arguments: start, end (epoch seconds)."""
+    """The one query behind a report: revenue and cost per group and currency, pivoted and
+    ordered by SQLite (NULL groups last), read from the covering index
+    ``ledger_entries_report``. Arguments: start, end (epoch seconds)."""
     panel, key = _COLUMNS[by]
-    cols = f"{panel or 'NULL'}, {key}"
+    p = panel or "NULL"
     return (
-        f"SELECT {cols}, currency, role, SUM(amount) FROM ledger_entries"  # noqa: S608
+        f"SELECT {key}, {p}, currency,"  # noqa: S608 - only our column names are interpolated
+        " -SUM(iif(role = 'revenue', amount, 0)), SUM(iif(role = 'cost', amount, 0))"
+        " FROM ledger_entries"
         " WHERE role IS NOT NULL AND occurred_at >= ? AND occurred_at < ?"
-        f" GROUP BY {cols}, currency, role"
-    )  # only our column names are interpolated
+        f" GROUP BY {p}, {key}, currency"
+        f" ORDER BY currency, {p} IS NULL, {p}, {key} IS NULL, {key}"
+    )
 
 
 def report(
@@ -205,24 +215,11 @@ def report(
     """
     check_range(start, end)
     dim = _dimension(by)
-    sums: dict[tuple[str | None, str | None, str], list[int]] = {}
-    for panel, key, currency, role, total in db.execute(
-        report_sql(dim), [epoch(start), epoch(end)]
-    ):
-        pair = sums.setdefault((key, panel, currency), [0, 0])
-        if role == "revenue":
-            pair[0] -= total  # income is a credit: negative in the journal
-        else:
-            pair[1] += total
-    rows = tuple(
-        Row(key, panel, currency, revenue, cost)
-        for (key, panel, currency), (revenue, cost) in sorted(sums.items(), key=_order)
-    )
-    totals: dict[str, list[int]] = {}
+    rows = tuple(map(Row._make, db.execute(report_sql(dim), [epoch(start), epoch(end)])))
+    totals: dict[str, tuple[int, int]] = {}
     for row in rows:
-        t = totals.setdefault(row.currency, [0, 0])
-        t[0] += row.revenue
-        t[1] += row.cost
+        revenue, cost = totals.get(row.currency, (0, 0))
+        totals[row.currency] = (revenue + row.revenue, cost + row.cost)
     total_rows = tuple(Row(None, None, c, r, k) for c, (r, k) in sorted(totals.items()))
     converted = _convert(total_rows, rates) if rates is not None else None
     return Report(start, end, dim, rows, total_rows, converted)
@@ -235,11 +232,6 @@ def _dimension(by: By | str) -> By:
         raise LedgerError(
             "bad_dimension", f"by must be one of {', '.join(b.value for b in By)} (got {by!r})"
         ) from None
-
-
-def _order(item: tuple[tuple[str | None, str | None, str], list[int]]) -> tuple[Any, ...]:
-    (key, panel, currency), _ = item
-    return (currency, panel is None, panel or "", key is None, key or "")
 
 
 def _convert(totals: tuple[Row, ...], rates: RateTable) -> Converted:

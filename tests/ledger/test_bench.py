@@ -10,7 +10,7 @@ from bench import ledger_bench
 from bridge import store
 from bridge.ledger import journal
 from bridge.ledger.periods import epoch
-from bridge.ledger.report import By, report, report_sql
+from bridge.ledger.report import By, report
 
 
 def test_the_bench_journal_is_balanced_and_all_three_queries_agree(tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ def test_the_bench_journal_is_balanced_and_all_three_queries_agree(tmp_path: Pat
     start, end = date(2026, 1, 1), date(2026, 4, 1)
     bounds = [epoch(start), epoch(end)]
     for by in (By.PRODUCT, By.MONTH):
-        floor = db.execute(report_sql(by), bounds).fetchall()
+        floor = db.execute(ledger_bench.floor_sql(by), bounds).fetchall()
         joined = db.execute(ledger_bench.join_sql(by), bounds).fetchall()
         assert sorted(floor, key=repr) == sorted(joined, key=repr)
         rep = report(db, start, end, by)
