@@ -10,8 +10,8 @@ seconds, dates, decimal strings); nothing here reads settings or the clock. Modu
 ``revenue``     book_invoice_paid, book_refund, invoice_lines
 ``costs``       book_server_created, book_addon_attached, book_renewal,
                 mark_server_ended
-``wallet``      book_topup, book_opening_balance, record_sample, samples,
-                expected_balance
+``wallet``      book_topup, book_opening_balance, book_opening_from_sample,
+                record_sample, samples, expected_balance
 ``report``      report(db, start, end, by=product|client|service|panel|month)
 ``render``      render_table / render_csv / render_json, render_runway,
                 render_reconciliation

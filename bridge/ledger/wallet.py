@@ -18,7 +18,7 @@ import sqlite_utils
 from bridge import store
 from bridge.ledger import accounts, events, fields, journal
 from bridge.ledger.journal import Booking, Draft, Posting
-from bridge.ledger.money import exponent, to_minor
+from bridge.ledger.money import exponent, to_decimal, to_minor
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,28 @@ def book_opening_balance(
             ),
         ),
     )
+
+
+def book_opening_from_sample(db: sqlite_utils.Database, sample: Sample) -> Booking:
+    """Book the opening balance that makes the journal's wallet equal ``sample`` at its
+    moment (call it with the first sample the bridge takes). Once per currency: if an
+    opening balance exists, ``already_booked`` and nothing is computed again. When the
+    journal already shows at least the sample (charges were booked before, or the wallet
+    was empty), ``nothing_to_book``: any difference is left to reconciliation to show."""
+    event_id = events.opening(sample.currency)
+    with store.write(db):
+        known = journal.get(db, event_id)
+        if known is not None:
+            return Booking(event_id, "already_booked", known.id)
+        missing = sample.balance - journal_balance(db, sample.currency, at=sample.sampled_at)
+        if missing <= 0:
+            return Booking(event_id, "nothing_to_book", None)
+        return book_opening_balance(
+            db,
+            amount=to_decimal(missing, sample.currency),
+            currency=sample.currency,
+            occurred_at=sample.sampled_at,
+        )
 
 
 def record_sample(

@@ -58,3 +58,18 @@ def test_expected_balance_is_the_last_sample_plus_what_was_booked_since(
 
     assert wallet.expected_balance(db, "USD", at=T0 + 10) == 50000 - 999
     assert wallet.expected_balance(db, "USD", at=T0 - 5) == 40000  # before any sample: journal
+
+
+def test_the_first_sample_opens_the_wallet_once(db: sqlite_utils.Database) -> None:
+    book_server_created(db, server_id="s1", plan_price="9.99", currency="USD", charged_at=T0)
+    first = wallet.record_sample(db, balance="490.01", currency="USD", sampled_at=T0 + 60)
+
+    opened = wallet.book_opening_from_sample(db, first)
+    assert opened.booked and opened.event_id == "opening:USD"
+    # The wallet held 500.00 before the create took 9.99: the journal now agrees.
+    assert wallet.journal_balance(db, "USD", at=T0 + 60) == 49001
+    later = wallet.record_sample(db, balance="10.00", currency="USD", sampled_at=T0 + 600)
+    assert wallet.book_opening_from_sample(db, later).status == "already_booked"
+    assert wallet.journal_balance(db, "USD") == 49001
+    empty = wallet.record_sample(db, balance="0.00", currency="EUR", sampled_at=T0)
+    assert wallet.book_opening_from_sample(db, empty).status == "nothing_to_book"
