@@ -283,9 +283,7 @@ def run(cfg: argparse.Namespace) -> dict[str, Any]:
         results["bridge"] = asdict(bridge_result)
         results["ratio"] = round(bridge_result.per_second / flask_result.per_second, 3)
         rate = max(1.0, bridge_result.per_second / 2)
-        latencies = open_loop(
-            f"http://127.0.0.1:{port}", secret, rate, cfg.open_loop_seconds, "o"
-        )
+        latencies = open_loop(f"http://127.0.0.1:{port}", secret, rate, cfg.open_loop_seconds, "o")
         results["open_loop"] = {
             "rate": round(rate, 1),
             "hooks": len(latencies),

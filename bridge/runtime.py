@@ -19,6 +19,7 @@ import sqlite_utils
 from bridge import store
 from bridge.catalog import Catalog, CatalogConfigError
 from bridge.clock import Clock, SystemClock
+from bridge.ledger.migrations import migrations as ledger_tables
 from bridge.otwa import Budget, OtwaClient
 from bridge.otwa.plans import PlanCache
 from bridge.panels import Panel, PanelConfigError, load_panels
@@ -28,7 +29,7 @@ from bridge.store.migrations import migrations as core_tables
 
 EXTENSION = "otwa_bridge"
 # Every area's schema history, applied in this order (docs/architecture.md, SQLite rules).
-MIGRATIONS = (core_tables, sso_tables)
+MIGRATIONS = (core_tables, sso_tables, ledger_tables)
 
 
 class ConfigError(SettingsError):

@@ -144,14 +144,9 @@ def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     Safe to run concurrently (re-checked under the write lock) and inside the store's own
     migrate transaction (it joins it).
     """
-    pending = [m.name for m in migrations.pending(db)]
-    if pending:
-        with store.write(db):
-            if migrations.pending(db):
-                migrations.apply(db)
-    return pending
+    return store.apply_migrations(db, (migrations,))
 
 
 def pending_migrations(db: sqlite_utils.Database) -> list[str]:
     """Names of the ledger's migrations not yet applied (read-only)."""
-    return [m.name for m in migrations.pending(db)]
+    return store.pending_migrations(db, (migrations,))
