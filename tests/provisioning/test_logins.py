@@ -68,9 +68,7 @@ def test_a_waiting_terminate_counts_as_terminated(db: sqlite_utils.Database) -> 
             " created_at, updated_at) VALUES ('op_1', 'whmcs', '1', 1, 'terminate',"
             " 'scheduled', 0, 0)"
         )
-    assert logins.lookup(db, "whmcs", "1") == ServiceRecord(
-        ServiceState.TERMINATED, "77", "srv-1"
-    )
+    assert logins.lookup(db, "whmcs", "1") == ServiceRecord(ServiceState.TERMINATED, "77", "srv-1")
 
 
 def test_an_owner_is_recorded_once_and_never_replaced(db: sqlite_utils.Database) -> None:

@@ -134,9 +134,7 @@ def test_a_link_from_the_hook_opens_the_server_once(
     assert grants(tmp_path) == ["interactive"]  # no second login minted
 
 
-def test_a_dashboard_link_lands_on_its_deep_link(
-    app: Flask, db_path: Path, server_id: str
-) -> None:
+def test_a_dashboard_link_lands_on_its_deep_link(app: Flask, db_path: Path, server_id: str) -> None:
     add_service(db_path, server_id=server_id)
     r = app.test_client().get(link_path(app, target="dashboard", next="/dashboard/billing"))
     assert r.status_code == 302
