@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bridge.processes import Child, bridge_command
@@ -42,7 +43,9 @@ def dev_secrets(path: Path = DEV_ENV) -> dict[str, str]:
             name, _, value = line.removeprefix("export ").partition("=")
             if name and value:
                 values[name.strip()] = value.strip()
-    wanted = {f"BRIDGE_{panel}_HOOK_SECRETS": generate_secret for panel in DEV_PANELS}
+    wanted: dict[str, Callable[[], str]] = {
+        f"BRIDGE_{panel}_HOOK_SECRETS": generate_secret for panel in DEV_PANELS
+    }
     wanted[SSO_SECRETS] = generate_sso_secret
     changed = False
     for name, generate in wanted.items():

@@ -244,7 +244,7 @@ class Settings(BaseModel):
     def _brand(cls, value: str, info: ValidationInfo) -> str:
         """The pages' own rules (bridge.sso.branding), applied when the settings load."""
         field = {"brand_name": "name", "brand_logo_url": "logo_url", "brand_color": "color"}
-        given: dict[str, Any] = {"name": "-", field[info.field_name]: value}
+        given: dict[str, Any] = {"name": "-", field[str(info.field_name)]: value}
         if info.field_name == "brand_logo_url" and not value:
             given["logo_url"] = None
         try:
