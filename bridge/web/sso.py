@@ -89,9 +89,7 @@ def answer_sso_link(bridge: Bridge, db: sqlite_utils.Database, command: Command)
     :class:`~bridge.errors.BridgeError` (docs/sso.md, "The sso_link hook") and change
     nothing."""
     settings = bridge.settings
-    signer = signer_for(settings)
-    _require_configured(signer, settings)
-    assert signer is not None
+    signer = _configured_signer(settings)
     target, next_path = _target_of(command)
     client_id = command.client_id
     if not client_id:  # both schemas require it; a Command built by hand might not have it
@@ -142,7 +140,9 @@ def answer_sso_link(bridge: Bridge, db: sqlite_utils.Database, command: Command)
     return Outcome(200, {"ok": True, "operation": None, "result": result})
 
 
-def _require_configured(signer: LinkSigner | None, settings: Settings) -> None:
+def _configured_signer(settings: Settings) -> LinkSigner:
+    """The signer, or 503 ``sso_not_configured`` naming every setting still missing."""
+    signer = signer_for(settings)
     missing = [
         env_var(name)
         for name, unset in (
@@ -151,13 +151,14 @@ def _require_configured(signer: LinkSigner | None, settings: Settings) -> None:
         )
         if unset
     ]
-    if missing:
+    if signer is None or missing:
         raise BridgeError(
             f"SSO links are not set up on this bridge: set {' and '.join(missing)} "
             "(docs/sso.md). No link was issued.",
             code="sso_not_configured",
             status=503,
         )
+    return signer
 
 
 def _target_of(command: Command) -> tuple[Target, str | None]:
