@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
 import sqlite_utils
 from flask import Blueprint
@@ -84,31 +85,18 @@ def click_client(bridge: Bridge) -> OtwaClient:
 
 def answer_sso_link(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> Outcome:
     """The ``sso_link`` hook, answered at once (no operation, no Otwa call): check the
-    service (exists, that client's, active; a server for ``target`` ``server``), sign a
-    link and reply ``{"url", "expires_at", "target"[, "next"]}``. Refusals raise
-    :class:`~bridge.errors.BridgeError` (docs/sso.md, "The sso_link hook") and change
-    nothing."""
+    service (exists, that client's, active; a server for ``target`` ``server``; nothing for
+    a staff ``account`` link), sign a link and reply ``{"url", "expires_at", "expires_in",
+    "target"[, "next"]}``. Refusals raise :class:`~bridge.errors.BridgeError`
+    (docs/sso.md, "The sso_link hook") and change nothing."""
     settings = bridge.settings
     signer = _configured_signer(settings)
     target, next_path = _target_of(command)
     client_id = command.client_id
     if not client_id:  # both schemas require it; a Command built by hand might not have it
         raise BridgeError("sso_link needs the client's id.", code="bad_request")
-    record = logins.lookup(db, command.panel, command.service_id)
-    adopt = record is not None and record.client_id is None
-    if adopt:
-        # A service recorded before owners were (m004): the panel's signed hook names its
-        # client, as a create hook would have. Checked as if it were theirs, recorded only
-        # when the link is issued, never replacing an owner (docs/sso.md).
-        assert record is not None
-        record = dataclasses.replace(record, client_id=client_id)
-    _refuse_unless_open(record, command, client_id, target)
-    if adopt and not logins.adopt_owner(
-        db, command.panel, command.service_id, client_id, now=bridge.clock.now()
-    ):
-        # Another hook recorded an owner first: check against what was recorded.
-        record = logins.lookup(db, command.panel, command.service_id)
-        _refuse_unless_open(record, command, client_id, target)
+    if target is not Target.ACCOUNT:
+        _check_service(bridge, db, command, client_id, target)
     try:
         issued = signer.issue(
             panel=command.panel,
@@ -121,8 +109,9 @@ def answer_sso_link(bridge: Bridge, db: sqlite_utils.Database, command: Command)
     except ValueError as exc:  # an id the schema let through but a link cannot carry
         raise BridgeError(f"sso_link: {exc} No link was issued.", code="bad_request") from None
     register_secret(issued.token, transient=True)
-    result: dict[str, str] = {**links.reply(issued, settings.public_base_url)}
+    result: dict[str, Any] = {**links.reply(issued, settings.public_base_url)}
     register_secret(result["url"], transient=True)
+    result["expires_in"] = signer.ttl
     result["target"] = target.value
     if next_path is not None:
         result["next"] = next_path
@@ -138,6 +127,28 @@ def answer_sso_link(bridge: Bridge, db: sqlite_utils.Database, command: Command)
         },
     )
     return Outcome(200, {"ok": True, "operation": None, "result": result})
+
+
+def _check_service(
+    bridge: Bridge, db: sqlite_utils.Database, command: Command, client_id: str, target: Target
+) -> None:
+    """Refuse unless the service may be opened for ``client_id`` now (see
+    :func:`bridge.sso.links.issue_refusal`); record the owner of an ownerless one."""
+    record = logins.lookup(db, command.panel, command.service_id)
+    adopt = record is not None and record.client_id is None
+    if adopt:
+        # A service recorded before owners were (m004): the panel's signed hook names its
+        # client, as a create hook would have. Checked as if it were theirs, recorded only
+        # when the checks pass, never replacing an owner (docs/sso.md).
+        assert record is not None
+        record = dataclasses.replace(record, client_id=client_id)
+    _refuse_unless_open(record, command, client_id, target)
+    if adopt and not logins.adopt_owner(
+        db, command.panel, command.service_id, client_id, now=bridge.clock.now()
+    ):
+        # Another hook recorded an owner first: check against what was recorded.
+        record = logins.lookup(db, command.panel, command.service_id)
+        _refuse_unless_open(record, command, client_id, target)
 
 
 def _configured_signer(settings: Settings) -> LinkSigner:
@@ -168,7 +179,8 @@ def _target_of(command: Command) -> tuple[Target, str | None]:
         target = Target(raw_target)
     except ValueError:
         raise BridgeError(
-            f"sso_link: params.target must be 'server' or 'dashboard', not {raw_target!r}. "
+            f"sso_link: params.target must be 'server', 'dashboard' or 'account', not "
+            f"{raw_target!r}. "
             "No link was issued.",
             code="bad_request",
         ) from None

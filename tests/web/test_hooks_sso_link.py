@@ -108,7 +108,8 @@ def test_a_link_for_the_clients_active_service(app: Flask, db_path: Path, clock)
     assert r.status_code == 200, r.json
     assert r.json["ok"] is True and r.json["operation"] is None
     result = r.json["result"]
-    assert set(result) == {"url", "expires_at", "target"} and result["target"] == "server"
+    assert set(result) == {"url", "expires_at", "expires_in", "target"}
+    assert result["target"] == "server" and result["expires_in"] == 600
     assert result["url"].startswith(f"{BASE}/sso/bsso_")
     expected = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(clock.now() + 600))
     assert result["expires_at"] == expected
@@ -143,6 +144,21 @@ def test_a_dashboard_link_with_a_deep_link(app: Flask, db_path: Path, clock) -> 
     token = r.json["result"]["url"].rsplit("/", 1)[1]
     claims = LinkSigner([SSO_SECRET]).verify(token, now=clock.now())
     assert claims.target is Target.DASHBOARD and claims.next_path == "/dashboard/billing"
+
+
+def test_staff_get_an_account_link_with_no_service_behind_it(
+    app: Flask, db_path: Path, clock
+) -> None:
+    # What the WHMCS module sends for AdminSingleSignOn (webhooks/samples/whmcs/sso_link.json).
+    body = {"action": "sso_link", "serviceid": 0, "userid": 0, "params": {"target": "account"}}
+    r, recorded = ask(app, db_path, body)
+    assert r.status_code == 200, r.json
+    assert r.json["result"]["target"] == "account"
+    claims = LinkSigner([SSO_SECRET]).verify(
+        r.json["result"]["url"].rsplit("/", 1)[1], now=clock.now()
+    )
+    assert claims.target is Target.ACCOUNT and claims.service_id == "0"
+    assert recorded == {"webhook_events": 1}  # no service was looked up, none recorded
 
 
 def test_the_whmcs_vocabulary_asks_for_a_link_too(app: Flask, db_path: Path) -> None:

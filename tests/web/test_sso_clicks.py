@@ -142,6 +142,16 @@ def test_a_dashboard_link_lands_on_its_deep_link(app: Flask, db_path: Path, serv
     assert page.status_code == 200 and "Page: /dashboard/billing" in page.text
 
 
+def test_a_staff_account_link_opens_the_whole_dashboard(app: Flask) -> None:
+    body = {"action": "sso_link", "serviceid": 0, "userid": 0, "params": {"target": "account"}}
+    r = k.post(app.test_client(), body)
+    assert r.status_code == 200, r.json
+    click = app.test_client().get(r.json["result"]["url"].removeprefix("http://127.0.0.1:8700"))
+    assert click.status_code == 302  # no service to re-check: the bridge never had one
+    page = requests.get(click.headers["Location"], timeout=10)
+    assert page.status_code == 200 and "Page: /dashboard/" in page.text
+
+
 def test_the_service_is_checked_again_at_the_click(
     app: Flask, db_path: Path, server_id: str
 ) -> None:
