@@ -48,7 +48,7 @@ class BaselineSystem:
     def start(
         self, sandbox: SandboxProcess, cfg: RunConfig, catalog: Catalog, workdir: Path
     ) -> None:
-        port = self.port or free_port()
+        port = free_port()
         self.hook_url = f"http://127.0.0.1:{port}/v1/hooks/whmcs"
         self.process = Child(
             [
