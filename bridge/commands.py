@@ -27,6 +27,7 @@ ACTIONS: tuple[str, ...] = (
     "usage",
     "test_connection",
     "invoice_paid",
+    "sso_link",
     "validate",
 )
 
@@ -38,7 +39,8 @@ class Command:
     ``options`` are the panel's option values by the names used in the products map
     (config/bridge.toml); ``params`` are action-specific (``power``: ``{"action": "stop"}``,
     ``rename``: ``{"label": ...}``, ``reinstall``: ``{"os": ...}``, ``add_addon``:
-    ``{"type": "backup"}``, ``terminate``: ``{"grace_seconds": 0}``...).
+    ``{"type": "backup"}``, ``terminate``: ``{"grace_seconds": 0}``, ``sso_link``:
+    ``{"target": "dashboard", "next": "/dashboard/billing"}``...).
     """
 
     panel: str

@@ -203,10 +203,14 @@ def test_usage_update_writes_disk_and_bandwidth_to_whmcs(
         assert "diskusage" in service and service["lastupdate"]
 
 
-@pytest.mark.xfail(reason="bridge action sso_link lands with phase 2", strict=False)
 def test_admin_single_sign_on_opens_the_dashboard(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
     params = {**server_params(module, whmcs), "configoption1": "http://127.0.0.1"}
     reply = module.call("AdminSingleSignOn", params, context="admin")
-    assert reply["success"] is True and "/sso/" in reply["redirectTo"]
+    assert reply["success"] is True and reply["redirectTo"].startswith(f"{stack.url}/sso/")
+    # The bridge's one-time link: the staff member lands on the reseller's dashboard, once.
+    landed = requests.get(reply["redirectTo"], timeout=10)
+    assert landed.status_code == 200 and landed.url.startswith(f"{stack.sandbox.url}/dashboard")
+    again = requests.get(reply["redirectTo"], timeout=10)
+    assert again.status_code == 410 and "already been used" in again.text
