@@ -39,22 +39,27 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
+from bridge.otwa.budget_store import open_shared_db
 from bridge.otwa.errors import BudgetExhausted
 from bridge.sqlite_lock import begin_immediate
 
 Priority = Literal["interactive", "background"]
 PRIORITIES = ("interactive", "background")
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS grants (key TEXT NOT NULL, at REAL NOT NULL, priority TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS grants_key_at ON grants (key, at);
-CREATE TABLE IF NOT EXISTS holds (
-    key TEXT PRIMARY KEY,
-    all_until REAL NOT NULL DEFAULT 0,
-    background_until REAL NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS waiters (id TEXT PRIMARY KEY, key TEXT NOT NULL, until REAL NOT NULL);
-"""
+_SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS grants (
+        key TEXT NOT NULL, at REAL NOT NULL, priority TEXT NOT NULL
+    )""",
+    "CREATE INDEX IF NOT EXISTS grants_key_at ON grants (key, at)",
+    """CREATE TABLE IF NOT EXISTS holds (
+        key TEXT PRIMARY KEY,
+        all_until REAL NOT NULL DEFAULT 0,
+        background_until REAL NOT NULL DEFAULT 0
+    )""",
+    """CREATE TABLE IF NOT EXISTS waiters (
+        id TEXT PRIMARY KEY, key TEXT NOT NULL, until REAL NOT NULL
+    )""",
+)
 
 
 def key_id(api_key: str) -> str:
@@ -103,15 +108,9 @@ class Budget:
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None or self._pid != os.getpid():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                str(self.path), timeout=10.0, isolation_level=None, check_same_thread=False
-            )
-            conn.execute("PRAGMA busy_timeout = 10000")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # A lost grant after a power cut only means a slightly generous budget.
-            conn.execute("PRAGMA synchronous = NORMAL")
-            conn.executescript(_SCHEMA)
+            # Many processes may open a fresh file at once: open_shared_db retries the steps
+            # SQLite refuses without waiting (the switch to WAL, the schema).
+            conn = open_shared_db(self.path, schema=_SCHEMA, version=1)
             self._conn, self._pid = conn, os.getpid()
         return self._conn
 

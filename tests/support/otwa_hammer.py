@@ -1,13 +1,21 @@
-"""A load process for the shared-budget tests: call Otwa as fast as the budget allows.
+"""Load processes for the shared-budget tests.
 
     python -m tests.support.otwa_hammer <api base> <key> <budget path> <limit> <window>
         <priority> <seconds> <out.json>
+    python -m tests.support.otwa_hammer open <dir> <files> <go file> <out.json>
 
-Calls ``GET /account`` through a real :class:`bridge.otwa.OtwaClient` (no retries, so a
+The first form calls Otwa as fast as the budget allows: it
+
+calls ``GET /account`` through a real :class:`bridge.otwa.OtwaClient` (no retries, so a
 429 surfaces) until ``seconds`` have passed, then writes one JSON object to ``out.json``:
 ``{"sent": [wall time each request left], "waits": [seconds per call, budget wait included],
 "rate_limited": n, "errors": [...]}``. Send times come from the client's own per-request log
 lines (answer time minus ``elapsed_ms``). A budget path of ``-`` means no budget.
+
+The ``open`` form races other processes to open fresh budget files: it writes
+``<out.json>.ready``, waits for ``<go file>`` to exist, then opens ``<dir>/fresh-<i>.sqlite``
+for i in 0..files-1 in turn and takes one slot in each, and writes
+``{"opened": n, "errors": [...]}`` (errors as ``repr``).
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ import json
 import logging
 import sys
 import time
+from pathlib import Path
 
 from bridge.otwa import Budget, OtwaClient, errors
 
@@ -29,7 +38,31 @@ class SendTimes(logging.Handler):
         self.sent.append(record.created - record.__dict__["elapsed_ms"] / 1000)
 
 
+def open_fresh(argv: list[str]) -> int:
+    directory, files, go, out = argv
+    Path(out + ".ready").touch()
+    deadline = time.monotonic() + 120
+    while not Path(go).exists():  # the parent creates it once every process is ready
+        if time.monotonic() > deadline:
+            raise SystemExit("no go signal within 120 s")
+        time.sleep(0.001)
+    opened, failures = 0, []
+    for i in range(int(files)):
+        budget = Budget(Path(directory) / f"fresh-{i}.sqlite", limit=10_000, window=60.0)
+        try:
+            budget.acquire("otwa_open_race_key", wait=0)
+            opened += 1
+        except Exception as exc:  # noqa: BLE001 - every failure is the result we report
+            failures.append(repr(exc))
+        finally:
+            budget.close()
+    Path(out).write_text(json.dumps({"opened": opened, "errors": failures}))
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if argv and argv[0] == "open":
+        return open_fresh(argv[1:])
     base, key, path, limit, window, priority, seconds, out = argv
     sent = SendTimes()
     otwa_log = logging.getLogger("bridge.otwa")
