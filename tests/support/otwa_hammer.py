@@ -2,15 +2,20 @@
 
     python -m tests.support.otwa_hammer <api base> <key> <budget path> <limit> <window>
         <priority> <seconds> <out.json>
+    python -m tests.support.otwa_hammer plain <api base> <key> <per second> <seconds> <out.json>
     python -m tests.support.otwa_hammer open <dir> <files> <go file> <out.json>
 
-The first form calls Otwa as fast as the budget allows: it
+The first form calls Otwa as fast as the budget allows: it calls ``GET /account`` through a
+real :class:`bridge.otwa.OtwaClient` (no retries, so a 429 surfaces) until ``seconds`` have
+passed, then writes one JSON object to ``out.json``: ``{"sent": [wall time each request
+left], "waits": [seconds per call, budget wait included], "rate_limited": n, "errors":
+[...]}``. Send times come from the client's own per-request log lines (answer time minus
+``elapsed_ms``). A budget path of ``-`` means no budget.
 
-calls ``GET /account`` through a real :class:`bridge.otwa.OtwaClient` (no retries, so a
-429 surfaces) until ``seconds`` have passed, then writes one JSON object to ``out.json``:
-``{"sent": [wall time each request left], "waits": [seconds per call, budget wait included],
-"rate_limited": n, "errors": [...]}``. Send times come from the client's own per-request log
-lines (answer time minus ``elapsed_ms``). A budget path of ``-`` means no budget.
+The ``plain`` form is another user of the same key, outside the budget: a plain ``requests``
+loop sending ``GET /account`` at a steady ``per second`` pace (catching up at once when it
+falls behind) for ``seconds``; it writes ``{"sent": [...], "status": [...]}``, one entry per
+request (wall time it left, HTTP status).
 
 The ``open`` form races other processes to open fresh budget files: it writes
 ``<out.json>.ready``, waits for ``<go file>`` to exist, then opens ``<dir>/fresh-<i>.sqlite``
@@ -25,6 +30,8 @@ import logging
 import sys
 import time
 from pathlib import Path
+
+import requests
 
 from bridge.otwa import Budget, OtwaClient, errors
 
@@ -60,9 +67,33 @@ def open_fresh(argv: list[str]) -> int:
     return 0
 
 
+def plain(argv: list[str]) -> int:
+    base, key, per_second, seconds, out = argv
+    session = requests.Session()
+    gap = 1.0 / float(per_second)
+    sent: list[float] = []
+    status: list[int] = []
+    start = time.time()
+    due = start
+    while due < start + float(seconds):
+        pause = due - time.time()
+        if pause > 0:
+            time.sleep(pause)  # pacing to a schedule, not waiting for a condition
+        sent.append(time.time())
+        answer = session.get(
+            base + "/account", headers={"Authorization": f"Bearer {key}"}, timeout=10
+        )
+        status.append(answer.status_code)
+        due += gap
+    Path(out).write_text(json.dumps({"sent": sent, "status": status}))
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "open":
         return open_fresh(argv[1:])
+    if argv and argv[0] == "plain":
+        return plain(argv[1:])
     base, key, path, limit, window, priority, seconds, out = argv
     sent = SendTimes()
     otwa_log = logging.getLogger("bridge.otwa")
