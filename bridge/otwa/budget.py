@@ -19,8 +19,8 @@ retries take their own slots. Whether a slot is free depends on what Otwa said l
 * **429**: every call holds until the reset (clamped to one window, plus ``grace``).
 
 Priorities: ``interactive`` calls (a customer waiting: SSO, client area) may take every slot;
-``background`` calls leave the last few slots of a window to them: ``reserve``, or as many as
-interactive calls took in the last window if that is more. An interactive
+``background`` calls leave the last few slots of a window to them: ``reserve``, or one more than
+interactive calls took a window lately if that is more. An interactive
 caller that must wait leaves a short-lived "waiter" row, and background callers take no slot
 while one exists: the interactive call gets the next free slot, so a click waits for the
 next window only when Otwa itself is exhausted.
@@ -80,7 +80,8 @@ _SCHEMA = (
         anchor_at REAL NOT NULL,
         anchor_reset_at REAL NOT NULL,
         foreign_count INTEGER NOT NULL,
-        foreign_rate REAL NOT NULL
+        foreign_rate REAL NOT NULL,
+        measured INTEGER NOT NULL
     )""",
     # Interactive callers waiting for a slot: background callers yield while one exists.
     "CREATE TABLE waiters (id TEXT PRIMARY KEY, key TEXT NOT NULL, until REAL NOT NULL)",
@@ -103,7 +104,9 @@ class Budget:
     below what Otwa says is left (default 2). ``probes``: requests at a time while a new
     window is unknown (default 1). ``grace``: seconds added to Otwa's reset time for clock
     skew (default ``window / 60``, 1 s of a minute). ``in_flight``: after how many seconds an
-    unanswered request no longer counts as in flight (default ``min(window, 15)``).
+    unanswered request no longer counts as in flight (default ``min(window, 15)``). ``late``:
+    the last seconds of a window in which one background call may take a held-back slot to
+    see the window's end (default ``window / 20``, 3 s of a minute).
 
     Thread-safe and fork-safe (each process opens its own connection lazily).
     """
@@ -119,6 +122,7 @@ class Budget:
         probes: int = 1,
         grace: float | None = None,
         in_flight: float | None = None,
+        late: float | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -134,6 +138,7 @@ class Budget:
         self.probes = int(probes)
         self.grace = self.window / 60 if grace is None else max(0.0, float(grace))
         self.in_flight = min(self.window, 15.0) if in_flight is None else float(in_flight)
+        self.late = self.window / 20 if late is None else float(late)
         self._clock = clock
         self._sleep = sleep
         self._lock = threading.Lock()
@@ -197,7 +202,7 @@ class Budget:
         """(free slots, seconds until ``needed`` may be free) in the current mode."""
         if mode == "learned":
             after = self._count(conn, "key = ? AND id > ?", key, w.seq)
-            free = w.free(now, after=after, margin=self.margin, window=self.window)
+            free = w.free(after=after, margin=self.margin, window=self.window)
             delay = w.reset_at + self.grace - now
             if self._count(conn, "key = ? AND done IS NULL AND at > ?", key, now - self.in_flight):
                 delay = min(delay, self._poll())  # an answer on its way may show more room
@@ -221,14 +226,27 @@ class Budget:
         return free, (row[0] + self.window - now) if row else self._poll()
 
     def _held_back(self, conn: sqlite3.Connection, key: str, now: float) -> int:
-        """Slots background calls leave free for interactive ones: ``reserve``, or as many as
-        interactive calls took in the last window when that is more (clicks come in runs; at
-        most a quarter of the limit). Probes are never held back: they are how a new window
-        gets known at all."""
+        """Slots background calls leave free for interactive ones: ``reserve``, or one more
+        than interactive calls took a window on average over the last two, when that is
+        more (clicks come in runs that do not line up with Otwa's window; at most a quarter
+        of the limit). Probes are never held back: they are how a new window gets known."""
         recent = self._count(
-            conn, "key = ? AND priority = 'interactive' AND at > ?", key, now - self.window
+            conn, "key = ? AND priority = 'interactive' AND at > ?", key, now - 2 * self.window
         )
-        return max(self.reserve, min(recent, self.limit // 4))
+        wanted = -(-recent // 2) + 1 if recent else 0
+        return max(self.reserve, min(wanted, self.limit // 4))
+
+    def _late(self, conn: sqlite3.Connection, key: str, w: Window, now: float) -> bool:
+        """Whether a background call may take the window's late slot: in its last ``late``
+        seconds, once, while nothing is in flight. Its answer shows what other users spent
+        over (nearly) the whole window, where the answers of a burst at the window's start
+        show only a sliver of it; and it uses a held-back slot no click needed. Not before
+        their pace was measured over a whole window: until then the slot may be theirs."""
+        if not w.reset_at - self.late <= now < w.reset_at or w.seen_at >= w.reset_at - self.late:
+            return False
+        if not w.measured:
+            return False
+        return not self._count(conn, "key = ? AND id > ?", key, w.seq)
 
     def _try_take(self, conn: sqlite3.Connection, key: str, priority: str, waiter: str) -> float:
         """Take a slot (return 0.0) or return the seconds until one may free up."""
@@ -247,8 +265,18 @@ class Budget:
         ):
             delay = self._poll()  # an interactive caller is waiting: let it go first
         else:
-            needed = 1 if interactive or mode == "probe" else self._held_back(conn, key, now) + 1
+            late = mode == "learned" and self._late(conn, key, w, now)
+            if interactive or mode == "probe":
+                needed = 1
+            elif late:
+                needed = 2  # the late slot still leaves one for a click
+            else:
+                needed = self._held_back(conn, key, now) + 1
             free, delay = self._room(conn, key, w, mode, now, needed)
+            if mode == "learned" and not interactive and w.seen_at < w.reset_at - self.late:
+                # Wake for the late slot rather than sleeping through it to the reset.
+                until_late = w.reset_at - self.late - now
+                delay = min(delay, until_late if until_late > 0 else self._poll())
             if free >= needed:
                 cursor = conn.execute(
                     "INSERT INTO grants (key, at, priority) VALUES (?, ?, ?)", (key, now, priority)
@@ -354,6 +382,7 @@ class Budget:
         if w.remaining is not None and seq < w.seq:
             return  # an answer to an older request than the one we know: nothing new
         ours = self._count(conn, "key = ? AND id > ? AND id <= ?", key, w.anchor_seq, seq)
+        ours_after = self._count(conn, "key = ? AND id > ?", key, seq)
         w.observe(
             seq=seq,
             remaining=remaining,
@@ -361,6 +390,7 @@ class Budget:
             reset_at=reset_at,
             now=now,
             ours_since_anchor=ours,
+            ours_after=ours_after,
             window=self.window,
         )
 
@@ -386,7 +416,7 @@ class Budget:
             "mode": mode,
             "free": free,
             "remaining": w.remaining,
-            "foreign": w.foreign_expected(now, window=self.window) if mode == "learned" else 0,
+            "foreign": w.foreign_expected(window=self.window) if mode == "learned" else 0,
             "hold_all": max(0.0, w.hold_until - now),
         }
 

@@ -13,9 +13,9 @@ answer to its *newest* grant (grant ids only grow), so at any moment
 * ``after``: our grants newer than the observed one (taken since, in any process).
 * ``margin``: a few slots for what no answer has shown yet: another user of the key sending
   between our latest answer and our next request, clock skew.
-* ``foreign``: what other users of the key are expected to spend before the window ends, at
-  the rate their requests showed so far (R fell by more than our own grants explain): we
-  leave it to them instead of racing them to the end of the window.
+* ``foreign``: what other users of the key are expected to spend between that answer and the
+  end of the window, at the rate their requests showed so far (R fell by more than our own
+  grants explain): we leave it to them instead of racing them to the end of the window.
 
 The newest answer decides, so an answer to an old request (or from the previous window) never
 makes the budget more generous; and a new window is recognised by its later reset time.
@@ -48,7 +48,8 @@ class Window:
     anchor_at: float = 0.0
     anchor_reset_at: float = 0.0
     foreign_count: int = 0  # other users' requests counted by Otwa since the anchor
-    foreign_rate: float = 0.0  # their requests per second measured in the previous window
+    foreign_rate: float = 0.0  # their requests per second in previous windows (falls slowly)
+    measured: int = 0  # windows seen through to the next one (capped): 0 in the first
 
     @classmethod
     def from_row(cls, row: tuple[Any, ...] | None) -> Window:
@@ -78,16 +79,18 @@ class Window:
         span = self.seen_at - self.anchor_at
         return self.foreign_count / span if span >= window / 20 else None
 
-    def foreign_expected(self, now: float, *, window: float) -> int:
-        """Requests other users are expected to send before this window ends: at the larger
-        of this window's measured rate and the previous window's."""
+    def foreign_expected(self, *, window: float) -> int:
+        """Requests other users are expected to send between our latest answer and the end
+        of its window, at the larger of this window's measured rate and the previous
+        windows' (smoothed). From the answer, not from now: Remaining has not shown what they sent
+        since (and once we have spent our share, no answer will until the reset)."""
         rate = max(self.foreign_rate, self.measured_rate(window) or 0.0)
-        return max(0, round(rate * max(0.0, self.reset_at - now)))
+        return max(0, math.ceil(rate * max(0.0, self.reset_at - self.seen_at) - 0.5))
 
-    def free(self, now: float, *, after: int, margin: int, window: float) -> int:
+    def free(self, *, after: int, margin: int, window: float) -> int:
         """Slots we may still take in the observed window (learned mode)."""
         assert self.remaining is not None
-        foreign = self.foreign_expected(now, window=window)
+        foreign = self.foreign_expected(window=window)
         return self.remaining - self.pending - after - margin - foreign
 
     def observe(
@@ -99,25 +102,34 @@ class Window:
         reset_at: float,
         now: float,
         ours_since_anchor: int,
+        ours_after: int,
         window: float,
     ) -> None:
         """Take a newer answer (the caller checked ``seq`` is the newest). ``ours_since_anchor``
-        is the number of our grants with ids in (anchor_seq, seq]."""
+        is the number of our grants with ids in (anchor_seq, seq], ``ours_after`` the number
+        of newer ones (not answered yet, but Otwa may have counted them already)."""
         if self.anchor_at == 0.0 or reset_at > self.anchor_reset_at + window / 2:
             # A new window. What others spent in the previous one sets the pace we expect of
             # them in this one, unless that window is long gone.
-            measured = self.measured_rate(window)
-            if now - self.anchor_reset_at > window:
-                self.foreign_rate = 0.0  # that window is long gone
-            elif measured is not None:
-                self.foreign_rate = measured
+            if self.anchor_at and now - self.anchor_reset_at <= window:
+                measured = self.measured_rate(window)
+                if measured is not None:
+                    # Each window's measure may span only our own burst and jitters with the
+                    # load: a higher pace is taken at once, a lower one only halfway.
+                    self.foreign_rate = max(measured, (self.foreign_rate + measured) / 2)
+                self.measured = min(self.measured + 1, 1000)
+            else:
+                self.foreign_rate, self.measured = 0.0, 0  # none seen, or long gone
             self.anchor_seq, self.anchor_remaining, self.anchor_pending = seq, remaining, pending
             self.anchor_at, self.anchor_reset_at, self.foreign_count = now, reset_at, 0
         else:
-            # Otwa counted (anchor R - R) requests since the anchor; ours among them are the
-            # grants in between plus the anchor's pending ones, less those still pending now.
+            # Otwa counted (anchor R - R) requests since the anchor. Ours among them: the
+            # grants in between, the anchor's pending ones, and perhaps the newer ones in
+            # flight. Counting every one we may have sent as counted errs towards seeing fewer
+            # foreign requests (by the few in flight): the margin covers those, while a
+            # phantom user would hold slots back for the rest of the window.
             counted = self.anchor_remaining - remaining
-            ours = ours_since_anchor + self.anchor_pending - pending
+            ours = ours_since_anchor + self.anchor_pending + ours_after
             self.foreign_count = max(0, counted - ours)
         self.seq, self.remaining, self.pending = seq, remaining, pending
         self.reset_at, self.seen_at = reset_at, now

@@ -13,8 +13,8 @@ left], "waits": [seconds per call, budget wait included], "rate_limited": n, "er
 ``elapsed_ms``). A budget path of ``-`` means no budget.
 
 The ``plain`` form is another user of the same key, outside the budget: a plain ``requests``
-loop sending ``GET /account`` at a steady ``per second`` pace (catching up at once when it
-falls behind) for ``seconds``; it writes ``{"sent": [...], "status": [...]}``, one entry per
+loop sending ``GET /account`` at a steady ``per second`` pace (skipping, not bursting, when
+it falls behind) for ``seconds``; it writes ``{"sent": [...], "status": [...]}``, one entry per
 request (wall time it left, HTTP status).
 
 The ``open`` form races other processes to open fresh budget files: it writes
@@ -84,7 +84,9 @@ def plain(argv: list[str]) -> int:
             base + "/account", headers={"Authorization": f"Bearer {key}"}, timeout=10
         )
         status.append(answer.status_code)
-        due += gap
+        # Behind schedule (a loaded machine)? Skip the missed slots rather than burst to
+        # catch up: the pace stays at most `per second` in any stretch of time.
+        due = max(due + gap, time.time())
     Path(out).write_text(json.dumps({"sent": sent, "status": status}))
     return 0
 
