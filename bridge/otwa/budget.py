@@ -380,7 +380,8 @@ class Budget:
             seq = grant
             pending = self._count(conn, in_flight + " AND id < ?", key, now - self.in_flight, seq)
         if w.remaining is not None and seq < w.seq:
-            return  # an answer to an older request than the one we know: nothing new
+            self._settle(conn, w, grant, remaining)
+            return
         ours = self._count(conn, "key = ? AND id > ? AND id <= ?", key, w.anchor_seq, seq)
         ours_after = self._count(conn, "key = ? AND id > ?", key, seq)
         w.observe(
@@ -393,6 +394,23 @@ class Budget:
             ours_after=ours_after,
             window=self.window,
         )
+
+    def _settle(
+        self, conn: sqlite3.Connection, w: Window, grant: int | None, remaining: int
+    ) -> None:
+        """An answer to a request older than the newest answered one: if it was counted as
+        in flight there, settle it, or its slot stays lost for the rest of the window (with
+        many processes the newest answer often comes first, and no newer one comes once the
+        window is spent). A higher Remaining than the newest answer's means Otwa counted it
+        before that one (it is in that Remaining already); otherwise it is counted now."""
+        if grant is None or w.pending <= 0 or w.remaining is None:
+            return
+        row = conn.execute("SELECT at FROM grants WHERE id = ?", (grant,)).fetchone()
+        if row is None or row[0] <= w.seen_at - self.in_flight:
+            return  # it had already stopped counting as in flight
+        w.pending -= 1
+        if remaining <= w.remaining:
+            w.remaining -= 1
 
     def usage(self, api_key: str) -> dict[str, Any]:
         """The key's state now (for metrics and tests): grants in the last window by

@@ -218,6 +218,23 @@ def test_requests_in_flight_count_until_answered(tmp_path: Path, ft: FakeTime, c
     assert b.usage(KEY)["free"] == 97 - 2  # Otwa has 97 left; the answers agreed
 
 
+def test_late_answers_to_older_requests_give_their_slots_back(
+    tmp_path: Path, ft: FakeTime, callers
+) -> None:
+    """Otwa counted the two older requests first, but their answers come after the newest
+    one's. Counted as in flight meanwhile, they are settled when their answers come, instead
+    of holding two slots until the window ends."""
+    b = make(tmp_path, ft, limit=90, window=60.0, margin=2)
+    a, c, newest = callers(), callers(), callers()
+    for caller in (a, c, newest):
+        caller(b.acquire, KEY, wait=0)
+    newest(b.observe, KEY, remaining=97, reset_after=60.0)
+    assert b.usage(KEY)["free"] == 97 - 2 - 2
+    a(b.observe, KEY, remaining=99, reset_after=60.0)
+    c(b.observe, KEY, remaining=98, reset_after=60.0)
+    assert b.usage(KEY)["free"] == 97 - 2
+
+
 def test_an_answer_without_its_grant_is_taken_conservatively(tmp_path: Path, ft: FakeTime) -> None:
     b = make(tmp_path, ft, limit=90, window=60.0, margin=0)
     b.acquire(KEY, wait=0)
