@@ -188,7 +188,9 @@ def test_every_window_close_to_the_limit_and_never_over(tmp_path: Path, ft: Fake
     assert list(otwa.counts.values())[:5] == [96] + [97] * 4
 
 
-def test_probe_one_at_a_time_after_the_reset(tmp_path: Path, ft: FakeTime, callers) -> None:
+def test_probe_one_at_a_time_after_the_reset(
+    tmp_path: Path, ft: FakeTime, callers: Callable[[], Caller]
+) -> None:
     b = make(tmp_path, ft, limit=90, window=60.0)
     otwa = FixedWindow()
     burst(b, otwa, ft)
@@ -204,7 +206,9 @@ def test_probe_one_at_a_time_after_the_reset(tmp_path: Path, ft: FakeTime, calle
     second(b.acquire, KEY, wait=0)
 
 
-def test_requests_in_flight_count_until_answered(tmp_path: Path, ft: FakeTime, callers) -> None:
+def test_requests_in_flight_count_until_answered(
+    tmp_path: Path, ft: FakeTime, callers: Callable[[], Caller]
+) -> None:
     """Three requests in flight; Otwa answers the newest first, before it counted the other
     two. The budget must still count them, and answers to older requests change nothing."""
     b = make(tmp_path, ft, limit=90, window=60.0, margin=2)
@@ -219,7 +223,7 @@ def test_requests_in_flight_count_until_answered(tmp_path: Path, ft: FakeTime, c
 
 
 def test_late_answers_to_older_requests_give_their_slots_back(
-    tmp_path: Path, ft: FakeTime, callers
+    tmp_path: Path, ft: FakeTime, callers: Callable[[], Caller]
 ) -> None:
     """Otwa counted the two older requests first, but their answers come after the newest
     one's. Counted as in flight meanwhile, they are settled when their answers come, instead

@@ -103,8 +103,13 @@ def main(argv: list[str]) -> int:
     otwa_log.setLevel(logging.DEBUG)
     budget = None if path == "-" else Budget(path, limit=int(limit), window=float(window))
     client = OtwaClient(
-        key, base_url=base, budget=budget, priority=priority, max_retries=0, timeout=10
-    )  # type: ignore[arg-type]
+        key,
+        base_url=base,
+        budget=budget,
+        priority="interactive" if priority == "interactive" else "background",
+        max_retries=0,
+        timeout=10,
+    )
     result: dict[str, object] = {"waits": [], "rate_limited": 0, "errors": []}
     deadline = time.time() + float(seconds)
     while time.time() < deadline:
