@@ -272,6 +272,18 @@ class Settings(BaseModel):
             raise ValueError(problem)
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _reserve_fits_the_limit(cls, data: Any) -> Any:
+        """An unset reserve never exceeds a small fallback limit (one slot below it)."""
+        if isinstance(data, dict) and data.get("otwa_rate_reserve") in (None, ""):
+            try:
+                limit = int(data.get("otwa_rate_limit", 90))
+            except (TypeError, ValueError):
+                return data  # the limit's own error is reported
+            data = {**data, "otwa_rate_reserve": max(0, min(2, limit - 1))}
+        return data
+
     @model_validator(mode="after")
     def _reserve_below_limit(self) -> Settings:
         if self.otwa_rate_reserve >= self.otwa_rate_limit:
