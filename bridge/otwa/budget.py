@@ -143,6 +143,8 @@ class Budget:
         self._sleep = sleep
         self._lock = threading.Lock()
         self._local = threading.local()  # this thread's last grant: (pid, key, id)
+        # (key, priority) -> when a slot may free, as this process last found it (no DB).
+        self._spent: dict[tuple[str, str], float] = {}
         self._conn: sqlite3.Connection | None = None
         self._pid = 0
 
@@ -312,9 +314,11 @@ class Budget:
                 with self._tx() as conn:
                     delay = self._try_take(conn, key, priority, waiter)
                 if delay <= 0:
+                    self._spent.pop((key, priority), None)
                     return
                 left = deadline - self._clock()
                 if delay > left:
+                    self._spent[(key, priority)] = self._clock() + delay
                     raise BudgetExhausted(
                         f"no Otwa budget slot for a {priority} call within {wait:g}s",
                         retry_after=round(delay, 3),
@@ -326,6 +330,20 @@ class Budget:
             if priority == "interactive":
                 with self._tx() as conn:
                     conn.execute("DELETE FROM waiters WHERE id = ?", (waiter,))
+
+    def spent_until(self, api_key: str, *, priority: Priority = "background") -> float | None:
+        """When a slot for ``priority`` may free up, as this process last found it, while
+        that is still ahead; None when it found a slot since (or never looked).
+
+        No database access: a hint for a caller that would only queue the work anyway, such
+        as hook intake in a burst (it records the job for then instead of trying and
+        failing). It can be stale in one direction only: another process may have learned
+        of a new window sooner, so work queued until then starts a little late, never early.
+        """
+        until = self._spent.get((key_id(api_key), priority))
+        if until is None or until <= self._clock():
+            return None
+        return until
 
     def observe(
         self,
@@ -352,6 +370,8 @@ class Budget:
             w = self._window(conn, key)
             if limited:
                 w.hold_until = max(w.hold_until, now + wait + self.grace)
+                for priority in PRIORITIES:  # a 429 holds every call until the reset
+                    self._spent[(key, priority)] = w.hold_until
             if remaining is None:
                 w.bare_at = now
             else:

@@ -184,6 +184,11 @@ def release(
     )
 
 
+def postpone(db: sqlite_utils.Database, job_id: int, *, until: float) -> None:
+    """A ready job not due before ``until`` (e.g. when Otwa's budget frees a slot)."""
+    db.execute("UPDATE jobs SET run_after = ? WHERE id = ? AND state = 'ready'", [until, job_id])
+
+
 def hand_over(db: sqlite_utils.Database, job_id: int, *, now: float) -> None:
     """A job held for the hook's inline attempt that the hook will not try: due at once."""
     db.execute(

@@ -158,6 +158,28 @@ def test_gives_up_after_budget_wait(tmp_path: Path, ft: FakeTime) -> None:
     assert sum(ft.slept) <= 5.0
 
 
+def test_spent_until_is_what_this_process_last_found_without_a_database_trip(
+    tmp_path: Path, ft: FakeTime
+) -> None:
+    b = make(tmp_path, ft, limit=2, window=60.0, reserve=0)
+    assert b.spent_until(KEY) is None  # never looked
+    b.acquire(KEY)
+    b.acquire(KEY)
+    with pytest.raises(errors.BudgetExhausted) as exc:
+        b.acquire(KEY, wait=0)
+    until = b.spent_until(KEY)
+    assert until == pytest.approx(ft.now + exc.value.retry_after)
+    assert b.spent_until(KEY, priority="interactive") is None  # that priority was not refused
+    b.close()  # no connection needed to answer
+    assert b.spent_until(KEY) == until
+    ft.now = until + 0.001
+    assert b.spent_until(KEY) is None  # the moment has passed: ask the budget again
+    b.acquire(KEY)
+    assert b.spent_until(KEY) is None
+    b.observe(KEY, limited=True, reset_after=10.0)  # a 429 holds every priority
+    assert b.spent_until(KEY, priority="interactive") == pytest.approx(ft.now + 10.0 + b.grace)
+
+
 # -- learning Otwa's window ------------------------------------------------------------------
 
 
