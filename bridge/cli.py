@@ -46,17 +46,30 @@ def main() -> None:
 @main.command()
 @click.option("--bind", default="127.0.0.1:8700", show_default=True, help="host:port to listen on.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
-def serve(bind: str, workers: int) -> None:
-    """Run the bridge's HTTP app under gunicorn."""
-    _bridge()  # fail here, in one line, rather than in every gunicorn worker
+@click.option(
+    "--metrics-bind",
+    default=None,
+    help="host:port of a second listener that serves only /metrics (sets "
+    "BRIDGE_METRICS_BIND); the public one then has none.",
+)
+def serve(bind: str, workers: int, metrics_bind: str | None) -> None:
+    """Run the bridge's HTTP app under gunicorn (plus the /metrics listener when
+    BRIDGE_METRICS_BIND or --metrics-bind names one)."""
+    if metrics_bind is not None:
+        os.environ["BRIDGE_METRICS_BIND"] = metrics_bind  # the gunicorn workers read it too
+    bridge = _bridge()  # fail here, in one line, rather than in every gunicorn worker
+    binds = [bind]
+    if bridge.settings.metrics_bind:
+        if bridge.settings.metrics_bind == bind:
+            _fail(f"--metrics-bind {bind} is the public listener; give it its own port")
+        binds.append(bridge.settings.metrics_bind)
     args = [
         sys.executable,
         "-m",
         "gunicorn",
         "--config",
         "python:bridge.gunicorn_conf",
-        "--bind",
-        bind,
+        *(arg for b in binds for arg in ("--bind", b)),
         "--workers",
         str(workers),
         "bridge:create_app()",

@@ -4,7 +4,8 @@ Several workers may run at once (separate processes, or threads): leases keep th
 each other's jobs, and the ``schedules`` table makes sure only one of them does each
 periodic duty per interval — the one ``GET /servers`` per ``BUILD_POLL_INTERVAL`` that
 follows every building server at once (and only when some build could have finished,
-``BUILD_MIN_SECONDS`` after it started), and the hourly pruning of remembered hooks.
+``BUILD_MIN_SECONDS`` after it started), and the hourly pruning of remembered hooks and
+of finished operations (``PRUNE_AFTER_DAYS``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import sqlite_utils
 
 from bridge import store
 from bridge.otwa import errors
-from bridge.provisioning import crashpoints, inbox, jobs, runner
+from bridge.provisioning import crashpoints, inbox, jobs, retention, runner
 from bridge.provisioning import operations as ops
 from bridge.runtime import Bridge
 
@@ -119,8 +120,9 @@ def _build_lost(bridge: Bridge, db: sqlite_utils.Database, op: dict[str, Any], s
 
 
 def prune_if_due(bridge: Bridge, db: sqlite_utils.Database) -> int:
-    """Forget hooks older than ``HOOK_DEDUPE_SECONDS``, at most once per hour across
-    every worker; the number forgotten."""
+    """Forget hooks older than ``HOOK_DEDUPE_SECONDS``, then finished operations older
+    than ``PRUNE_AFTER_DAYS`` (bridge.provisioning.retention), at most once per hour
+    across every worker; the number of rows forgotten."""
     now = bridge.clock.now()
     row = db.execute("SELECT next_at FROM schedules WHERE name = 'prune_hooks'").fetchone()
     if row is not None and row[0] > now:
@@ -129,7 +131,11 @@ def prune_if_due(bridge: Bridge, db: sqlite_utils.Database) -> int:
     with store.write(db, durable=False):
         if not _claim_slot(db, "prune_hooks", now, PRUNE_EVERY):
             return 0
-    return inbox.prune(db, before=now - bridge.settings.hook_dedupe_seconds)
+    forgotten = inbox.prune(db, before=now - bridge.settings.hook_dedupe_seconds)
+    days = bridge.settings.prune_after_days
+    if days > 0:
+        forgotten += retention.prune(db, before=now - days * 86400)
+    return forgotten
 
 
 def work_once(bridge: Bridge, db: sqlite_utils.Database, owner: str) -> bool:
