@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -225,3 +226,61 @@ def _start_again(db: sqlite_utils.Database, op: dict[str, Any], bridge: Bridge) 
     if job is not None:  # no hook tries it inline: the worker may take it now
         jobs.hand_over(db, int(job["id"]), now=bridge.clock.now())
     return started
+
+
+def list_services(
+    db: sqlite_utils.Database,
+    *,
+    panel: str | None = None,
+    service_id: str | None = None,
+    state: str | None = None,
+    limit: int = 50,
+    after: tuple[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """Panel services and their Otwa servers, by panel then service id: generation, state,
+    suspended, server id, label, plan, owner, and the IPs the current generation's build
+    reported (``ip``, ``additional_ips``). ``after`` = (panel, service_id) of the last row
+    of the previous page."""
+    where: list[str] = []
+    params: list[Any] = []
+    for column, value in (("s.panel", panel), ("s.service_id", service_id), ("s.state", state)):
+        if value:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if after is not None:
+        where.append("(s.panel, s.service_id) > (?, ?)")
+        params += list(after)
+    clause = " WHERE " + " AND ".join(where) if where else ""
+    sql = (
+        "SELECT s.panel, s.service_id, s.generation, s.state, s.suspended, s.server_id,"  # noqa: S608
+        " s.label, s.plan, s.client_id, s.product_id, s.created_at, s.updated_at,"
+        " (SELECT o.result FROM operations o WHERE o.panel = s.panel"
+        "  AND o.service_id = s.service_id AND o.generation = s.generation"
+        "  AND o.action = 'create') AS built"
+        f" FROM services s{clause} ORDER BY s.panel, s.service_id LIMIT ?"
+    )
+    cur = db.execute(sql, [*params, max(1, min(int(limit), 1000))])
+    cols = [d[0] for d in cur.description]
+    out = []
+    for row in cur.fetchall():
+        item = dict(zip(cols, row, strict=True))
+        built = json.loads(item.pop("built") or "{}")
+        item["suspended"] = bool(item["suspended"])
+        item["ip"] = built.get("ip")
+        item["additional_ips"] = list(built.get("additional_ips") or [])
+        out.append(item)
+    return out
+
+
+def dead_letters(db: sqlite_utils.Database, *, limit: int = 100) -> list[dict[str, Any]]:
+    """Dead jobs, most recent first, with their operation: what needs a human (retry the
+    operation once the cause is fixed: ``otwa-bridge ops retry`` or the console)."""
+    cur = db.execute(
+        "SELECT j.id AS job_id, j.kind, j.attempts, j.max_attempts, j.last_error,"
+        " j.updated_at AS died_at, o.id AS operation_id, o.action, o.panel, o.service_id,"
+        " o.generation, o.state FROM jobs j JOIN operations o ON o.id = j.operation_id"
+        " WHERE j.state = 'dead' ORDER BY j.updated_at DESC, j.id DESC LIMIT ?",
+        [max(1, min(int(limit), 1000))],
+    )
+    cols = [d[0] for d in cur.description]
+    return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]

@@ -34,7 +34,7 @@ def _close_db(_exc: BaseException | None = None) -> None:
 def init_app(app: Flask, bridge: Bridge) -> None:
     """Keep ``bridge`` on the app, register teardown and every blueprint; migrate the
     database once at start-up."""
-    from bridge.web import health, hooks, metrics
+    from bridge.web import admin, health, hooks, metrics, openapi
 
     app.extensions[EXTENSION] = bridge
     bridge.migrate()
@@ -43,3 +43,5 @@ def init_app(app: Flask, bridge: Bridge) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(openapi.bp)
+    admin.init_app(app)
