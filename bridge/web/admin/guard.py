@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import ssl
 from dataclasses import dataclass
 
 from flask import Response, g, request
@@ -84,10 +85,21 @@ def client_address(bridge: Bridge) -> str:
     )
 
 
+def _own_tls() -> bool:
+    """True when this server itself terminated TLS. Under gunicorn the socket tells (its
+    ``wsgi.url_scheme`` also turns "https" on an X-Forwarded-Proto from its own
+    ``forwarded_allow_ips``, loopback by default: not our trust list)."""
+    sock = request.environ.get("gunicorn.socket")
+    if sock is not None:
+        return isinstance(sock, ssl.SSLSocket)
+    return request.scheme == "https"
+
+
 def over_https(bridge: Bridge) -> bool:
-    """True when the client came over HTTPS (decides the cookie's Secure flag)."""
+    """True when the client came over HTTPS (decides the cookie's Secure flag): our own
+    TLS, or X-Forwarded-Proto from a trusted proxy."""
     return proxies.is_https(
-        request.scheme,
+        "https" if _own_tls() else "http",
         request.remote_addr,
         request.headers.get("X-Forwarded-Proto"),
         _proxies(bridge),
