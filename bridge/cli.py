@@ -153,6 +153,15 @@ def show_settings(fmt: str) -> None:
         click.echo(f"{row['variable']:<32} {row['value']:<36} {row['source']:<8} {row['help']}")
 
 
+@main.command("openapi")
+def openapi_document() -> None:
+    """Print the bridge's OpenAPI 3.1 document (what GET /openapi.json serves; the
+    checked-in copy is docs/openapi.json)."""
+    from bridge.web import openapi
+
+    click.echo(openapi.text(), nl=False)
+
+
 @main.command()
 def migrate() -> None:
     """Apply pending database migrations."""
