@@ -29,7 +29,45 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": _JSON_ERROR}
 
 
+def _switch_on(rules: Any) -> str | None:
+    """The property an ``allOf`` of ``if: {P: const}`` / ``then`` rules switches on."""
+    if not isinstance(rules, list) or not rules:
+        return None
+    names = set()
+    for rule in rules:
+        condition = rule.get("if") if isinstance(rule, dict) else None
+        if not condition or "else" in rule or set(rule) != {"if", "then"}:
+            return None
+        props = condition.get("properties", {})
+        if len(props) != 1 or "const" not in next(iter(props.values())):
+            return None
+        names.add(next(iter(props)))
+    return names.pop() if len(names) == 1 else None
+
+
+def _cases(rules: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same rules as one ``anyOf`` of cases (one per value, plus "any other value"):
+    equivalent, and generators do not multiply nine ``if``s out."""
+    name = _switch_on(rules)
+    assert name is not None
+    values = [r["if"]["properties"][name]["const"] for r in rules]
+    cases: list[Any] = [
+        {"properties": {name: {"const": v}}, "required": [name], "allOf": [r["then"]]}
+        for v, r in zip(values, rules, strict=True)
+    ]
+    cases.append({"properties": {name: {"not": {"enum": values}}}})
+    return {"anyOf": cases}
+
+
 def _rewrite(node: Any, here: str, files: dict[str, str]) -> Any:
+    """``node`` with its ``$ref`` pointing into this document, and each ``if``/``then``
+    (no ``else``) written as its equivalent ``anyOf: [{not: if}, then]``, which API
+    fuzzers (schemathesis) can generate from."""
+    if isinstance(node, dict) and _switch_on(node.get("allOf")):
+        node = {**{k: v for k, v in node.items() if k != "allOf"}, **_cases(node["allOf"])}
+    if isinstance(node, dict) and "if" in node and "then" in node and "else" not in node:
+        rest = {k: v for k, v in node.items() if k not in ("if", "then")}
+        node = {**rest, "anyOf": [{"not": node["if"]}, node["then"]]}
     if isinstance(node, dict):
         out = {}
         for key, value in node.items():
@@ -91,24 +129,32 @@ def _hooks() -> dict[str, Any]:
                     "in": "path",
                     "required": True,
                     "description": "A [panels.<name>] table of config/bridge.toml.",
-                    "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,19}$"},
+                    "schema": {
+                        "type": "string",
+                        "pattern": "^[a-z0-9][a-z0-9_-]{0,19}(?![\\s\\S])",
+                    },
                 },
                 _header(
                     "webhook-id",
                     "Unique per event, the same on every retry of it; no '.'.",
-                    {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[^.]+$"},
+                    {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": 200,
+                        "pattern": "^[^.]+(?![\\s\\S])",
+                    },
                 ),
                 _header(
                     "webhook-timestamp",
                     "Unix seconds of this attempt (ASCII digits), within ±HOOK_TOLERANCE.",
-                    {"type": "string", "pattern": "^[0-9]{1,12}$"},
+                    {"type": "string", "pattern": "^[0-9]{1,12}(?![\\s\\S])"},
                 ),
                 {
                     "name": "X-Request-Id",
                     "in": "header",
                     "required": False,
                     "description": "Echoed back and carried into every log line.",
-                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+                    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}(?![\\s\\S])"},
                 },
             ],
             "requestBody": {
@@ -282,6 +328,7 @@ _CSRF = {
     "description": "From GET /admin/api/session.",
     "schema": {"type": "string"},
 }
+CURSOR = r"^(?:-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?:.+)?(?![\s\S])"
 _LIMIT = _query("limit", "Rows per page.", {"type": "integer", "minimum": 1, "maximum": 500})
 _STATES = ["queued", "building", "writeback", "scheduled", "done", "failed", "dead", "cancelled"]
 
@@ -289,27 +336,44 @@ _STATES = ["queued", "building", "writeback", "scheduled", "done", "failed", "de
 def _operation_filters() -> list[dict[str, Any]]:
     from bridge.commands import ACTIONS
 
-    when = {"type": "string", "description": "YYYY-MM-DD[THH:MM[:SS]] UTC, or epoch seconds."}
+    when = {
+        "description": "A date, an RFC 3339 time (UTC without an offset), or epoch seconds.",
+        "anyOf": [
+            {"type": "string", "format": "date"},
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "pattern": "^[0-9]{1,12}(\\.[0-9]{1,6})?(?![\\s\\S])"},
+            {"type": "string", "maxLength": 0, "description": "Empty: no bound."},
+        ],
+    }
+    text = {
+        "type": "string",
+        "maxLength": 128,
+        "pattern": "^[^\\u0000-\\u001f\\u007f]*(?![\\s\\S])",
+    }
     return [
         _query(
             "state",
-            "Only these states (repeatable).",
-            {"type": "array", "items": {"enum": _STATES}},
+            "Only these states (repeatable; empty: any).",
+            {"type": "array", "items": {"enum": ["", *_STATES]}},
             style="form",
             explode=True,
         ),
         _query(
             "action",
-            "Only these actions (repeatable).",
-            {"type": "array", "items": {"enum": list(ACTIONS)}},
+            "Only these actions (repeatable; empty: any).",
+            {"type": "array", "items": {"enum": ["", *ACTIONS]}},
             style="form",
             explode=True,
         ),
-        _query("panel", "Only this panel.", {"type": "string", "maxLength": 128}),
-        _query("service", "Only this panel service id.", {"type": "string", "maxLength": 128}),
+        _query("panel", "Only this panel.", text),
+        _query("service", "Only this panel service id.", text),
         _query("since", "Created at or after.", when),
         _query("until", "Created before.", when),
-        _query("before", "The `next` cursor of the previous page.", {"type": "string"}),
+        _query(
+            "before",
+            "The `next` cursor of the previous page.",
+            {"type": "string", "pattern": CURSOR},
+        ),
         _LIMIT,
     ]
 

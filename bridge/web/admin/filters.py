@@ -4,6 +4,7 @@ HTML pages and /admin/api/*); anything malformed is a 400 that says what to send
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,36 +13,43 @@ from werkzeug.datastructures import MultiDict
 from bridge.errors import BridgeError
 from bridge.provisioning.admin import Filter
 
-TIME_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 MAX_TEXT = 128
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _text(args: MultiDict[str, str], name: str) -> str | None:
     value = (args.get(name) or "").strip()
-    if len(value) > MAX_TEXT or not value.isprintable():
+    if len(value) > MAX_TEXT or CONTROL.search(value):
         raise BridgeError(
-            f"{name}: send at most {MAX_TEXT} printable characters.", code="bad_filter"
+            f"{name}: send at most {MAX_TEXT} characters, none of them control characters.",
+            code="bad_filter",
         )
     return value or None
 
 
 def parse_time(value: str, name: str) -> float:
-    """``YYYY-MM-DD`` or ``YYYY-MM-DDTHH:MM[:SS]`` (UTC), or epoch seconds, as epoch seconds."""
+    """A date (``YYYY-MM-DD``), a date and time (``YYYY-MM-DDTHH:MM[:SS][offset]``, UTC when
+    no offset is given; RFC 3339 included), or epoch seconds, as epoch seconds."""
     value = value.strip()
     try:
         number = float(value)
     except ValueError:
         number = None
-    if number is not None and math.isfinite(number):
-        return number
-    for fmt in TIME_FORMATS:
+    if number is not None:
+        if math.isfinite(number):
+            return number
+    else:
         try:
-            return datetime.strptime(value, fmt).replace(tzinfo=UTC).timestamp()
+            when = datetime.fromisoformat(value.replace(":60", ":59"))  # a leap second
         except ValueError:
-            continue
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return when.timestamp()
     raise BridgeError(
         f"{name}: send a UTC time as YYYY-MM-DD or YYYY-MM-DDTHH:MM (e.g. 2026-01-31T18:00), "
-        "or epoch seconds.",
+        "an RFC 3339 time, or epoch seconds.",
         code="bad_filter",
     )
 
@@ -73,7 +81,7 @@ def cursor(args: MultiDict[str, str]) -> tuple[float, str] | None:
     at, _, op_id = value.partition(":")
     try:
         when = float(at)
-        if not math.isfinite(when) or not op_id:
+        if math.isnan(when) or not op_id:  # an overflow to ±inf is a harmless bound
             raise ValueError(value)
         return when, op_id
     except ValueError:

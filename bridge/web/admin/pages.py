@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
+from werkzeug.routing import PathConverter
 
 from bridge.errors import BridgeError
 from bridge.provisioning import admin as operator
@@ -257,6 +258,17 @@ def dead_letters() -> Response:
     return _page("dead_letters.html", rows=operator.dead_letters(get_db(), limit=200))
 
 
-@bp.route("/<path:rest>", methods=["GET", "POST"])
+class _PageTail(PathConverter):
+    """A path under /admin that is not the JSON API's (that one answers JSON 404s)."""
+
+    regex = r"(?!api(?:/|$))[^/].*?"
+
+
+@bp.record_once
+def _converter(state: Any) -> None:
+    state.app.url_map.converters.setdefault("admin_page", _PageTail)
+
+
+@bp.get("/<admin_page:rest>")
 def not_found(rest: str) -> Response:
     raise BridgeError("No such admin page. Start from /admin.", code="not_found", status=404)
