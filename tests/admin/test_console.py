@@ -124,7 +124,12 @@ def test_health_shows_reachability_budget_and_the_latest_errors(env: BridgeEnv, 
     env.running_service("53")
     health = client.get("/admin/api/health").json
     assert health["otwa"]["reachable"] is True and health["otwa"]["latency_ms"] >= 0
-    assert health["budget"]["limit"] == 90 and health["budget"]["used"] >= 1
+    budget = health["budget"]
+    assert (
+        budget["limit"] == 90 and budget["window_seconds"] == env.bridge.settings.otwa_rate_window
+    )
+    # The tests' rate window is 0.1 s (the sandbox runs x600): the count is whatever is live.
+    assert budget["used"] == budget["interactive"] + budget["background"] >= 0
     page = client.get("/admin").get_data(as_text=True)
     assert "reachable" in page and "of 90 requests" in page
 
