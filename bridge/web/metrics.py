@@ -16,6 +16,7 @@ scrape costs the same at a thousand operations as at a million. The text is writ
 from __future__ import annotations
 
 import hmac
+import json
 import ipaddress
 from collections.abc import Iterator
 from typing import Any
@@ -25,7 +26,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
 from prometheus_client.registry import Collector
 
-from bridge.errors import BridgeError
+from bridge.errors import BridgeError, error_body
 from bridge.provisioning import gauges
 from bridge.runtime import Bridge
 from bridge.version import __version__
@@ -64,14 +65,13 @@ def on_metrics_listener(bridge: Bridge, environ: dict[str, Any]) -> bool:
 
 
 @bp.before_app_request
-def _metrics_listener_serves_only_metrics() -> None:
+def _metrics_listener_serves_only_metrics() -> Response | None:
     bridge = current_bridge()
     if request.path != "/metrics" and on_metrics_listener(bridge, request.environ):
-        raise BridgeError(
-            "This listener (BRIDGE_METRICS_BIND) serves only /metrics.",
-            code="not_found",
-            status=404,
-        )
+        # Answered here, as JSON, whichever blueprint the path belongs to.
+        body = error_body("not_found", "This listener (BRIDGE_METRICS_BIND) serves only /metrics.")
+        return Response(json.dumps(body), status=404, mimetype="application/json")
+    return None
 
 
 def _check_access(bridge: Bridge) -> None:
