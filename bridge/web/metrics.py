@@ -16,8 +16,8 @@ scrape costs the same at a thousand operations as at a million. The text is writ
 from __future__ import annotations
 
 import hmac
-import json
 import ipaddress
+import json
 from collections.abc import Iterator
 from typing import Any
 
