@@ -23,6 +23,8 @@ _BARE = r"[^\s\"',}&]+"
 # password: server is stopped" stays readable). Exact secret values (keys, hook secrets,
 # server passwords, SSO links) are masked by value anyway (register_secret).
 _PATTERNS = [
+    # An admin console cookie (before the key shape below, which would eat its name).
+    re.compile(r"(otwa_admin(?:_login)?=)[^;\s\"',]+"),
     re.compile(r"otwa_[A-Za-z0-9_\-]{6,}"),
     re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]+"),

@@ -100,3 +100,9 @@ def test_prose_about_passwords_is_not_masked(prose: str) -> None:
 )
 def test_key_value_shapes_are_still_masked(text: str, hidden: str) -> None:
     assert hidden not in logs.redact(text)
+
+
+@pytest.mark.parametrize("name", ["otwa_admin", "otwa_admin_login"])
+def test_admin_cookies_are_masked(name: str) -> None:
+    masked = logs.redact(f"Cookie: {name}=ImFiYyI.sig-value; theme=dark")
+    assert "ImFiYyI" not in masked and "sig-value" not in masked and "theme=dark" in masked

@@ -260,7 +260,7 @@ def _metrics() -> dict[str, Any]:
     }
 
 
-_ADMIN_SECURITY = [{"adminSession": []}, {"adminProxy": []}]
+_ADMIN_SECURITY: list[dict[str, list[str]]] = [{"adminSession": []}, {"adminProxy": []}]
 _ADMIN_ERRORS = {
     "400": _error("A filter that does not exist; the message names the accepted values."),
     "401": _error("Not signed in: sign in at /admin/login."),

@@ -15,6 +15,7 @@ from tests.admin.conftest import HASH, PASSWORD
 from tests.support.processes import Process, bridge_cmd, free_port
 
 Serve = Callable[..., str]
+seen: list[str] = []  # secrets a test handed out, checked against every log
 
 
 @pytest.fixture
@@ -41,6 +42,9 @@ def serve(tmp_path: Path) -> Iterator[Serve]:
         proc.stop()
     logs = "".join(p.log() for p in started)
     assert PASSWORD not in logs  # canary: the admin password never reaches a log
+    assert HASH not in logs
+    for secret in seen:
+        assert secret not in logs and secret.split(".")[0] not in logs
 
 
 def _login(url: str, password: str, headers: dict[str, str] | None = None) -> requests.Response:
@@ -82,6 +86,7 @@ def test_throttle_and_sessions_hold_across_gunicorn_workers(serve: Serve) -> Non
     for _ in range(6):  # new connections, either worker: the session is in SQLite
         r = requests.get(f"{url2}/admin/api/session", cookies=cookies, timeout=10)
         assert r.status_code == 200 and r.json()["user"] == "admin"
+    seen.append(cookies["otwa_admin"])  # canary: the session cookie is in no log line
 
 
 def test_the_cookie_is_secure_when_a_trusted_proxy_says_https(serve: Serve) -> None:

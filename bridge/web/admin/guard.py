@@ -24,10 +24,12 @@ import secrets
 import ssl
 from dataclasses import dataclass
 
-from flask import Response, g, request
+from flask import g, request
+from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.access import passwords, proxies, sessions
 from bridge.errors import BridgeError
+from bridge.logs import register_secret
 from bridge.runtime import Bridge
 from bridge.web import current_bridge, get_db
 
@@ -177,7 +179,7 @@ def require_admin() -> Admin:
     return admin
 
 
-def set_cookie(response: Response, name: str, value: str, *, max_age: int | None) -> None:
+def set_cookie(response: BaseResponse, name: str, value: str, *, max_age: int | None) -> None:
     """An admin cookie: HttpOnly, SameSite=Strict, Path=/admin, Secure over HTTPS."""
     response.set_cookie(
         name,
@@ -190,7 +192,7 @@ def set_cookie(response: Response, name: str, value: str, *, max_age: int | None
     )
 
 
-def clear_cookie(response: Response, name: str) -> None:
+def clear_cookie(response: BaseResponse, name: str) -> None:
     response.delete_cookie(name, path=COOKIE_PATH, httponly=True, samesite="Strict")
 
 
@@ -253,7 +255,9 @@ def log_in(password: str) -> str:
         throttle.failed(db, address, now=now, window=s.admin_login_window_seconds)
         raise BridgeError("Wrong password.", code="wrong_password", status=401)
     throttle.succeeded(db, address)
-    return sessions.start(db, "admin", fingerprint=_fingerprint(bridge), now=now)
+    token = sessions.start(db, "admin", fingerprint=_fingerprint(bridge), now=now)
+    register_secret(token, transient=True)
+    return token
 
 
 def log_out(admin: Admin) -> None:

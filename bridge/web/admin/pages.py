@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, redirect, render_template, request
 from werkzeug.routing import PathConverter
+from werkzeug.wrappers import Response as BaseResponse
 
 from bridge.errors import BridgeError
 from bridge.provisioning import admin as operator
@@ -82,11 +83,11 @@ def _guard() -> None:
 
 
 @bp.errorhandler(BridgeError)
-def _error(exc: BridgeError) -> Response:
+def _error(exc: BridgeError) -> BaseResponse:
     if isinstance(exc, guard.NotSignedIn):
         target = request.full_path.rstrip("?") if request.method == "GET" else "/admin"
         response = redirect("/admin/login?" + urlencode({"next": target}), 303)
-        return response  # type: ignore[return-value]
+        return response
     if isinstance(exc, guard.NotConfigured):
         return _page("setup.html", 503, message=exc.message)
     response = _page("error.html", exc.status, error=exc)
@@ -131,7 +132,7 @@ def login() -> Response:
 
 
 @bp.post("/login")
-def login_post() -> Response:
+def login_post() -> BaseResponse:
     next_path = request.form.get("next")
     try:
         guard.check_login_form()
@@ -143,18 +144,18 @@ def login_post() -> Response:
     except BridgeError as exc:
         return _login_page(exc.status, exc.message, next_path)
     key = guard.cookie_key(current_bridge())
-    response = redirect(_safe_next(next_path), 303)
-    guard.set_cookie(response, guard.COOKIE, guard.sessions.cookie_value(key, token), max_age=None)
-    guard.clear_cookie(response, guard.LOGIN_COOKIE)
-    return response  # type: ignore[return-value]
+    back = redirect(_safe_next(next_path), 303)
+    guard.set_cookie(back, guard.COOKIE, guard.sessions.cookie_value(key, token), max_age=None)
+    guard.clear_cookie(back, guard.LOGIN_COOKIE)
+    return back
 
 
 @bp.post("/logout")
-def logout() -> Response:
+def logout() -> BaseResponse:
     guard.log_out(guard.require_admin())
     response = redirect("/admin/login", 303)
     guard.clear_cookie(response, guard.COOKIE)
-    return response  # type: ignore[return-value]
+    return response
 
 
 # -- pages -----------------------------------------------------------------------------------
