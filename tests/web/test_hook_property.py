@@ -59,7 +59,64 @@ envelopes = st.fixed_dictionaries(
     },
     optional={"params": st.dictionaries(st.text(max_size=12), values, max_size=4)},
 ).map(lambda body: json.dumps(body).encode())
+good_id = st.from_regex(r"[A-Za-z0-9_-]{1,12}", fullmatch=True)
+params_for = {
+    "power": st.fixed_dictionaries({"action": st.sampled_from(["start", "stop", "reboot", "x"])}),
+    "rename": st.fixed_dictionaries({"label": st.one_of(good_id, nasty_text)}),
+    "add_addon": st.fixed_dictionaries(
+        {"type": st.sampled_from(["extra-ip", "ip-class", "backup"])}
+    ),
+    "terminate": st.fixed_dictionaries({"grace_seconds": st.integers(0, 5)}),
+    "sso": st.fixed_dictionaries({"next": st.sampled_from(["/", "/billing", "/a/b", "/x\r\n"])}),
+    "reinstall": st.fixed_dictionaries({"os": st.sampled_from(["Debian 12", "ubuntu-24.04", ""])}),
+    "validate": st.fixed_dictionaries({"for": st.sampled_from(["create", "change_package"])}),
+    "invoice_paid": st.fixed_dictionaries(
+        {
+            "invoice": st.fixed_dictionaries(
+                {
+                    "id": good_id,
+                    "amount": st.sampled_from(["12.50", "1"]),
+                    "currency": st.just("EUR"),
+                }
+            )
+        }
+    ),
+}
+wellformed = (
+    st.sampled_from(ACTIONS)
+    .flatmap(
+        lambda action: st.fixed_dictionaries(
+            {
+                "action": st.just(action),
+                "service": st.fixed_dictionaries(
+                    {
+                        "id": st.sampled_from(["1", "2", "3"]) | good_id,
+                        "product_id": st.sampled_from(["1", "2", "9"]),
+                        "options": st.fixed_dictionaries(
+                            {},
+                            optional={
+                                "Operating System": st.sampled_from(
+                                    ["Ubuntu 24.04", "Debian 12", "x"]
+                                ),
+                                "Location": st.sampled_from(["Istanbul", "Frankfurt", "Mars"]),
+                                "Backups": st.sampled_from(["Daily", "None"]),
+                            },
+                        ),
+                    },
+                    optional={
+                        "hostname": st.sampled_from(["web1.example.com", "web1.example.com\n"])
+                    },
+                ),
+                "client": st.fixed_dictionaries({"id": good_id}),
+            },
+            optional={"params": params_for.get(action, st.just({}))},
+        )
+    )
+    .map(lambda body: json.dumps(body).encode())
+)
 raw_bodies = st.one_of(
+    wellformed,
+    wellformed,
     envelopes,
     st.binary(max_size=200),
     st.integers(min_value=1, max_value=60_000).map(lambda n: b"[" * n + b"]" * n),
