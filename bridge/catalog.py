@@ -50,8 +50,9 @@ DEFAULT_LABEL = "{panel}-{service}-g{generation}"
 DEFAULT_HOSTNAME = "{panel}-{service}"
 LABEL_FIELDS = {"panel", "service", "generation"}
 # Otwa label rule: 1-64 chars, starts alphanumeric, then letters/digits/space/-/_.
-LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _-]{0,63}$")
-HOST_LABEL_RE = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+# Always used with fullmatch: "$" would also match before a trailing newline.
+LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,63}")
+HOST_LABEL_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # Option values that mean "no add-on".
 NO_ADDON = {"", "none", "no", "0"}
 
@@ -208,7 +209,7 @@ def valid_hostname(name: str | None) -> bool:
     """RFC 1123 host name (dots allowed, each label 1-63 of a-z 0-9 -), at most 253 chars."""
     if not name or len(name) > 253:
         return False
-    return all(HOST_LABEL_RE.match(part) for part in name.lower().rstrip(".").split("."))
+    return all(HOST_LABEL_RE.fullmatch(part) for part in name.lower().rstrip(".").split("."))
 
 
 class Catalog:
@@ -337,7 +338,7 @@ class Catalog:
         label = panel.label_template.format(
             panel=command.panel, service=command.service_id, generation=generation
         )
-        if not LABEL_RE.match(label):
+        if not LABEL_RE.fullmatch(label):
             raise refuse(
                 "invalid_label",
                 f"The label template gives {label!r}, which Otwa refuses (1-64 of letters, "

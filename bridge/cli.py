@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
 
+from bridge.commands import ACTIONS
 from bridge.settings import SettingsError
 
 if TYPE_CHECKING:
@@ -45,17 +46,30 @@ def main() -> None:
 @main.command()
 @click.option("--bind", default="127.0.0.1:8700", show_default=True, help="host:port to listen on.")
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
-def serve(bind: str, workers: int) -> None:
-    """Run the bridge's HTTP app under gunicorn."""
-    _bridge()  # fail here, in one line, rather than in every gunicorn worker
+@click.option(
+    "--metrics-bind",
+    default=None,
+    help="host:port of a second listener that serves only /metrics (sets "
+    "BRIDGE_METRICS_BIND); the public one then has none.",
+)
+def serve(bind: str, workers: int, metrics_bind: str | None) -> None:
+    """Run the bridge's HTTP app under gunicorn (plus the /metrics listener when
+    BRIDGE_METRICS_BIND or --metrics-bind names one)."""
+    if metrics_bind is not None:
+        os.environ["BRIDGE_METRICS_BIND"] = metrics_bind  # the gunicorn workers read it too
+    bridge = _bridge()  # fail here, in one line, rather than in every gunicorn worker
+    binds = [bind]
+    if bridge.settings.metrics_bind:
+        if bridge.settings.metrics_bind == bind:
+            _fail(f"--metrics-bind {bind} is the public listener; give it its own port")
+        binds.append(bridge.settings.metrics_bind)
     args = [
         sys.executable,
         "-m",
         "gunicorn",
         "--config",
         "python:bridge.gunicorn_conf",
-        "--bind",
-        bind,
+        *(arg for b in binds for arg in ("--bind", b)),
         "--workers",
         str(workers),
         "bridge:create_app()",
@@ -151,6 +165,15 @@ def show_settings(fmt: str) -> None:
         click.echo(f"{row['variable']:<32} {row['value']:<36} {row['source']:<8} {row['help']}")
 
 
+@main.command("openapi")
+def openapi_document() -> None:
+    """Print the bridge's OpenAPI 3.1 document (what GET /openapi.json serves; the
+    checked-in copy is docs/openapi.json)."""
+    from bridge.web import openapi
+
+    click.echo(openapi.text(), nl=False)
+
+
 @main.command()
 def migrate() -> None:
     """Apply pending database migrations."""
@@ -160,8 +183,16 @@ def migrate() -> None:
     )
 
 
-@main.command()
-@click.argument("action", required=False)
+SEND_EPILOG = (
+    "ACTION is one of: "
+    + ", ".join(ACTIONS)
+    + ". test_connection needs no --service; every other action names the service."
+)
+NO_SERVICE_ACTIONS = ("test_connection",)
+
+
+@main.command(epilog=SEND_EPILOG)
+@click.argument("action", required=False, type=click.Choice(ACTIONS), metavar="[ACTION]")
 @click.option("--url", default="http://127.0.0.1:8700", show_default=True, help="The bridge.")
 @click.option("--panel", default="whmcs", show_default=True, help="Panel name in the URL.")
 @click.option("--service", help="Service id in the panel.")
@@ -210,6 +241,7 @@ def send(
     """
     import requests
 
+    from bridge import signing
     from bridge.panels import env_name
     from bridge.panels import send as sender
 
@@ -219,9 +251,18 @@ def send(
     secrets = [s.strip() for s in os.environ.get(env_var, "").split(",") if s.strip()]
     if not secrets:
         raise click.UsageError(f"{env_var} holds no whsec_ secret; export it or pass --secret-env")
+    try:
+        signing.decode_secret(secrets[0])
+    except ValueError as exc:  # the message never quotes the secret
+        raise click.UsageError(
+            f"{env_var} does not hold a hook secret ({exc}); put the panel's whsec_<base64> "
+            "secret in it (comma-separated during a rotation, newest first)"
+        ) from None
     if body_file is not None:
         raw = body_file.read()
     else:
+        if action in NO_SERVICE_ACTIONS and not service:
+            service = "0"  # the envelope names a service; this action reads none
         if not action or not service:
             raise click.UsageError("give ACTION and --service (or --body FILE)")
         try:
@@ -317,33 +358,109 @@ def worker(until_idle: bool, threads: int) -> None:
     provisioning_worker.run(bridge, until_idle=until_idle, threads=threads)
 
 
+@main.group("admin")
+def admin_group() -> None:
+    """The admin console's login: make the password hash BRIDGE_ADMIN_PASSWORD_HASH holds."""
+
+
+@admin_group.command("hash-password")
+def admin_hash_password() -> None:
+    """Read a password (prompted twice on a terminal, else the first line of stdin) and
+    print its Argon2id hash for BRIDGE_ADMIN_PASSWORD_HASH. The password is never shown."""
+    from bridge.access import passwords
+
+    if sys.stdin.isatty():
+        password = click.prompt(
+            "Admin password", hide_input=True, confirmation_prompt=True, err=True
+        )
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        hashed = passwords.hash_password(password)
+    except passwords.WeakPassword as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(hashed)
+    click.echo(
+        "set it with: export BRIDGE_ADMIN_PASSWORD_HASH='<the line above>' (single quotes: "
+        "it holds $ signs), then restart otwa-bridge serve",
+        err=True,
+    )
+
+
 @main.group()
 def ops() -> None:
     """List, show, retry or cancel provisioning operations."""
 
 
+OPERATION_STATES = (
+    "queued",
+    "building",
+    "writeback",
+    "scheduled",
+    "done",
+    "failed",
+    "dead",
+    "cancelled",
+)
+
+
+def _utc(t: float | None, *, millis: bool = False) -> str:
+    """Epoch seconds as UTC ``YYYY-MM-DD HH:MM:SS`` (``-`` when unknown)."""
+    from datetime import UTC, datetime
+
+    if t is None:
+        return "-"
+    stamp = datetime.fromtimestamp(t, UTC)
+    if millis:
+        return stamp.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+    return stamp.strftime("%Y-%m-%d %H:%M:%S")
+
+
 @ops.command("list")
-@click.option("--state", "states", multiple=True, help="Only these states (repeatable).")
+@click.option(
+    "--state",
+    "states",
+    multiple=True,
+    type=click.Choice(OPERATION_STATES),
+    help="Only these states (repeatable).",
+)
+@click.option(
+    "--action", "actions", multiple=True, type=click.Choice(ACTIONS), help="Only these actions."
+)
+@click.option("--panel", default=None, help="Only this panel (its name in the hook URL).")
 @click.option("--service", "service_id", default=None, help="Only this panel service id.")
-@click.option("--limit", default=50, show_default=True)
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def ops_list(states: tuple[str, ...], service_id: str | None, limit: int, as_json: bool) -> None:
-    """Operations, newest first: state, attempts and last error (dead ones included)."""
+def ops_list(
+    states: tuple[str, ...],
+    actions: tuple[str, ...],
+    panel: str | None,
+    service_id: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Operations, newest first by creation time: when, state, attempts and what went
+    wrong (a failed, dead or cancelled one's error; an open one's latest trouble)."""
     from bridge.provisioning import admin
 
     bridge = _bridge()
     bridge.migrate()
-    rows = admin.list_operations(bridge.db(), states=states, service_id=service_id, limit=limit)
+    wanted = admin.Filter(states=states, actions=actions, panel=panel, service_id=service_id)
+    rows = admin.list_operations(bridge.db(), wanted, limit=limit)
     if as_json:
         for row in rows:
             click.echo(json.dumps(row, default=str, sort_keys=True))
         return
-    click.echo(f"{'OPERATION':<24} {'ACTION':<15} {'SERVICE':<16} {'STATE':<10} ATT  LAST ERROR")
+    click.echo(f"{len(rows)} operation(s), newest first (by creation time, UTC)", err=True)
+    click.echo(
+        f"{'CREATED (UTC)':<19}  {'OPERATION':<24} {'ACTION':<15} {'SERVICE':<20} "
+        f"{'STATE':<10} ATT  ERROR"
+    )
     for r in rows:
         service = f"{r['panel']}/{r['service_id']}#{r['generation']}"
         click.echo(
-            f"{r['id']:<24} {r['action']:<15} {service:<16} {r['state']:<10} "
-            f"{r['attempts']:>3}  {r['error'][:100]}"
+            f"{_utc(r['created_at']):<19}  {r['id']:<24} {r['action']:<15} {service:<20} "
+            f"{r['state']:<10} {r['attempts']:>3}  {admin.shorten(r['error'])}"
         )
 
 
@@ -352,8 +469,6 @@ def ops_list(states: tuple[str, ...], service_id: str | None, limit: int, as_jso
 @click.option("--json", "as_json", is_flag=True, help="The whole record as one JSON object.")
 def ops_show(operation_id: str, as_json: bool) -> None:
     """One operation: its fields, every state it went through (when, why) and its jobs."""
-    from datetime import UTC, datetime
-
     from bridge.errors import BridgeError
     from bridge.provisioning import admin
 
@@ -368,9 +483,7 @@ def ops_show(operation_id: str, as_json: bool) -> None:
         return
 
     def when(t: float | None) -> str:
-        if t is None:
-            return "-"
-        return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + "Z"
+        return _utc(t, millis=True)
 
     op = record["operation"]
     click.echo(f"operation  {op['id']}  {op['action']} of {op['panel']}/{op['service_id']}")
@@ -413,14 +526,15 @@ def ops_retry(operation_id: str) -> None:
 @ops.command("cancel")
 @click.argument("operation_id")
 def ops_cancel(operation_id: str) -> None:
-    """Cancel a queued or scheduled operation (e.g. a terminate in its grace period)."""
+    """Cancel a queued or scheduled operation (e.g. a terminate in its grace period: its
+    server is started again unless the service is suspended; the reply says which)."""
     from bridge.errors import BridgeError
     from bridge.provisioning import admin
 
     bridge = _bridge()
     bridge.migrate()
     try:
-        admin.cancel(bridge.db(), operation_id, bridge)
+        said = admin.cancel(bridge.db(), operation_id, bridge)
     except BridgeError as exc:
         _fail(exc.message, 1)
-    click.echo(f"{operation_id}: cancelled")
+    click.echo(said)

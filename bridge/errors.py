@@ -71,7 +71,11 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
         status = exc.code or 500
         code, message = _HTTP_CODES.get(status, ("http_error", exc.description or "HTTP error."))
-        return jsonify(error_body(code, message)), status
+        response = jsonify(error_body(code, message))
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:  # a 405 names what is allowed (RFC 9110)
+            response.headers["Allow"] = ", ".join(allowed)
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]

@@ -17,13 +17,22 @@ import time
 from collections import OrderedDict
 from typing import Any
 
+_KEY = r"(?:password|passwd|secret|api[_-]?key|token|authorization)"
+_BARE = r"[^\s\"',}&]+"
+# Values, not prose: a key-value shape is masked, a sentence is not ("Cannot reset the
+# password: server is stopped" stays readable). Exact secret values (keys, hook secrets,
+# server passwords, SSO links) are masked by value anyway (register_secret).
 _PATTERNS = [
+    # An admin console cookie (before the key shape below, which would eat its name).
+    re.compile(r"(otwa_admin(?:_login)?=)[^;\s\"',]+"),
     re.compile(r"otwa_[A-Za-z0-9_\-]{6,}"),
     re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"),
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._\-~+/=]+"),
-    re.compile(
-        r"(?i)((?:password|passwd|secret|api[_-]?key|token|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}&]+"
-    ),
+    re.compile(rf"(?i)({_KEY}[\"']?\s*[:=]\s*\")[^\"]+"),  # password: "value", "token": "v"
+    re.compile(rf"(?i)({_KEY}[\"']?\s*[:=]\s*')[^']+"),  # password='value', {'token': 'v'}
+    re.compile(rf"(?i)({_KEY}[\"']?\s*=\s*){_BARE}"),  # password=value, token = value
+    re.compile(rf"(?i)({_KEY}[\"']?:){_BARE}"),  # password:value (no space: not a sentence)
+    re.compile(rf"(?i)([\"']{_KEY}[\"']\s*:\s*){_BARE}"),  # "token": 12345
     re.compile(r"(?i)(/sso/)[A-Za-z0-9._\-~]+"),
     re.compile(r"bsso_[A-Za-z0-9_\-.]{8,}"),  # a bridge SSO link token on its own
 ]

@@ -17,6 +17,7 @@ from typing import Any
 import sqlite_utils
 
 from bridge import store
+from bridge.access.migrations import migrations as admin_tables
 from bridge.catalog import Catalog, CatalogConfigError
 from bridge.clock import Clock, SystemClock
 from bridge.ledger.migrations import migrations as ledger_tables
@@ -30,7 +31,7 @@ from bridge.store.migrations import migrations as core_tables
 
 EXTENSION = "otwa_bridge"
 # Every area's schema history, applied in this order (docs/architecture.md, SQLite rules).
-MIGRATIONS = (core_tables, sso_tables, ledger_tables)
+MIGRATIONS = (core_tables, sso_tables, ledger_tables, admin_tables)
 
 
 class ConfigError(SettingsError):

@@ -16,6 +16,7 @@ when the working directory has one, else the example that ships inside the packa
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -272,6 +273,85 @@ class Settings(BaseModel):
             raise ValueError(problem)
         return value
 
+    # -- admin console and metrics (bridge.web.admin; docs/operations.md) ---------------
+    admin_password_hash: SecretStr = Field(
+        SecretStr(""),
+        description="Argon2id hash of the admin console password (make one with "
+        "`otwa-bridge admin hash-password`); empty: no password login.",
+    )
+    admin_session_key: SecretStr = Field(
+        SecretStr(""),
+        description="Key signing admin session cookies (32+ random bytes); empty: a random "
+        "key kept in the database, shared by every worker.",
+    )
+    admin_session_idle_seconds: int = Field(
+        1800, ge=60, le=86400, description="An admin session ends after this long unused, s."
+    )
+    admin_session_max_seconds: int = Field(
+        43200, ge=300, le=30 * 86400, description="An admin session ends this long after login, s."
+    )
+    admin_login_window_seconds: int = Field(
+        900, ge=60, le=86400, description="Window in which failed admin logins are counted, s."
+    )
+    admin_login_max_per_address: int = Field(
+        5, ge=1, description="Failed admin logins per client address and window before 429."
+    )
+    admin_login_max_global: int = Field(
+        50, ge=1, description="Failed admin logins from all addresses per window before 429."
+    )
+    admin_proxy_user_header: str = Field(
+        "",
+        pattern=r"^([A-Za-z0-9-]{1,64})?$",
+        description="Header an authenticating proxy sets to the signed-in user (e.g. "
+        "X-Forwarded-User); trusted only from TRUSTED_PROXIES. Empty: off.",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of the reverse proxies whose "
+        "X-Forwarded-For/-Proto (and proxy user header) are believed. Empty: none.",
+    )
+    metrics_token: SecretStr = Field(
+        SecretStr(""),
+        description="Bearer token a Prometheus scrape of /metrics must send; empty: no token.",
+    )
+    metrics_bind: str = Field(
+        "",
+        pattern=r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$|^$",
+        description="host:port of a separate listener serving only /metrics (otwa-bridge "
+        "serve adds it); the public listener then has no /metrics. Empty: none.",
+    )
+    prune_after_days: float = Field(
+        90.0,
+        ge=0,
+        description="Finished operations (and their jobs and history) older than this are "
+        "pruned by the worker; 0 keeps them forever. Open ones, and ones a remembered hook "
+        "or a service's current create needs, are kept.",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{part!r} is not an address or network; give e.g. 127.0.0.1,10.0.0.0/8,::1"
+                    ) from None
+        return value
+
+    @field_validator("admin_password_hash")
+    @classmethod
+    def _argon2_hash(cls, value: SecretStr) -> SecretStr:
+        hashed = value.get_secret_value()
+        if hashed and not hashed.startswith("$argon2id$"):
+            raise ValueError(
+                "give an Argon2id hash ($argon2id$...) made by `otwa-bridge admin "
+                "hash-password`, not the password itself"
+            )
+        return value
+
     @model_validator(mode="before")
     @classmethod
     def _reserve_fits_the_limit(cls, data: Any) -> Any:
@@ -419,6 +499,12 @@ def _describe(
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "string_pattern_mismatch" and name in _PATTERN_HINTS:
         message = _PATTERN_HINTS[name]
+    if error["type"] == "string_pattern_mismatch" and name.endswith("_url"):
+        message = "give an http(s) URL with no spaces, e.g. https://otwa.cloud/api/v1"
+    if error["type"] == "string_pattern_mismatch" and name.endswith("_bind"):
+        message = "give host:port, e.g. 127.0.0.1:9700"
+    if error["type"] == "string_pattern_mismatch" and name.endswith("_header"):
+        message = "give a header name (letters, digits and -), e.g. X-Forwarded-User"
     if not name:
         return f"settings: {message}"
     value = "***" if name in SECRETS else repr(raw.get(name))

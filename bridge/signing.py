@@ -15,6 +15,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets as _secrets
 import time
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from bridge.errors import BridgeError
 
 TOLERANCE_SECONDS = 300
+MAX_TIMESTAMP_DIGITS = 12  # Unix seconds for the next 30 000 years
+_TIMESTAMP = re.compile(rf"[0-9]{{1,{MAX_TIMESTAMP_DIGITS}}}")
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
 
 
@@ -94,8 +97,10 @@ def verify(
             "(Standard Webhooks v1).",
             code="missing_signature_headers",
         )
-    # The id is part of the signed content: a '.' would make the content ambiguous.
-    if "." in msg_id or len(msg_id) > 200 or not stamp.isdigit():
+    # The id is part of the signed content: a '.' would make the content ambiguous. The
+    # timestamp is ASCII digits only (str.isdigit() takes '²' and int() refuses it) and
+    # short (int() refuses more than 4 300 digits): anything else is a 401, never a 500.
+    if "." in msg_id or len(msg_id) > 200 or not _TIMESTAMP.fullmatch(stamp):
         raise SignatureError(
             "webhook-id must not contain '.' and webhook-timestamp must be integer Unix seconds.",
             code="invalid_signature",

@@ -157,6 +157,8 @@ def test_an_installed_wheel_runs_on_its_own(tmp_path: Path) -> None:
         "bridge/panels/schema/whmcs.schema.json",
         "bridge/defaults/bridge.toml",
         "bridge/sandbox/openapi.yaml",
+        "bridge/web/admin/templates/admin/base.html",
+        "bridge/web/admin/templates/admin/login.html",
     ):
         assert needed in names, needed
     venv = tmp_path / "venv"

@@ -73,3 +73,36 @@ def test_transient_secrets_are_bounded_and_expire(monkeypatch: pytest.MonkeyPatc
     # Long-lived secrets are never dropped by the transient bound.
     logs.register_secret("api-key-long-lived")
     assert logs.redact("api-key-long-lived") == "***"
+
+
+@pytest.mark.parametrize(
+    "prose",
+    [
+        "Cannot reset the password: server is stopped",
+        "The secret: keep it safe, rotate it yearly",
+        "token: missing from the request",
+    ],
+)
+def test_prose_about_passwords_is_not_masked(prose: str) -> None:
+    assert logs.redact(prose) == prose
+
+
+@pytest.mark.parametrize(
+    ("text", "hidden"),
+    [
+        ("password=hunter22", "hunter22"),
+        ('"password": "two words"', "two words"),
+        ("{'token': 'tok-123'}", "tok-123"),
+        ('"api_key": 1234567', "1234567"),
+        ("password:hunter22", "hunter22"),
+        ("secret = s3cr3t-value", "s3cr3t-value"),
+    ],
+)
+def test_key_value_shapes_are_still_masked(text: str, hidden: str) -> None:
+    assert hidden not in logs.redact(text)
+
+
+@pytest.mark.parametrize("name", ["otwa_admin", "otwa_admin_login"])
+def test_admin_cookies_are_masked(name: str) -> None:
+    masked = logs.redact(f"Cookie: {name}=ImFiYyI.sig-value; theme=dark")
+    assert "ImFiYyI" not in masked and "sig-value" not in masked and "theme=dark" in masked

@@ -22,7 +22,7 @@ from importlib.resources.abc import Traversable
 from typing import Any
 
 import fastjsonschema
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, ValidationError
 from referencing import Registry, Resource
 
 MAX_ERRORS = 20
@@ -115,11 +115,122 @@ def _pointer(dotted: str) -> str:
 
 
 def explain(name: str, body: Any, pointer: str = "") -> list[dict[str, str]]:
-    """The reference validator's errors (jsonschema), sorted; empty when it finds none."""
+    """The reference validator's errors (jsonschema), sorted, empty when it finds none; each
+    message says what to send (naming the field and the accepted values or format), not
+    JSON-Schema wording: see :func:`describe`."""
     found = sorted(validator(name, pointer).iter_errors(body), key=lambda e: list(e.path))
     out = []
     for error in found[:MAX_ERRORS]:
+        error = _relevant(error)
         path = "/" + "/".join(str(p) for p in error.absolute_path)
-        message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+        message = describe(error)
+        message = message if len(message) <= 300 else message[:297] + "..."
         out.append({"path": path, "message": message})
     return out
+
+
+_TYPES = {
+    "object": "an object ({...})",
+    "array": "a list ([...])",
+    "string": "a string",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "null",
+}
+
+
+def _relevant(error: ValidationError) -> ValidationError:
+    """For an ``anyOf``/``oneOf`` failure with no description of its own (a body that fits
+    neither vocabulary), the first error of the alternative it comes closest to: the one
+    missing the fewest top-level fields, then with the fewest errors. A described
+    alternative (an id: a string or a number) is reported as itself."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        schema = error.schema if isinstance(error.schema, Mapping) else {}
+        if schema.get("description") and error.absolute_path:
+            break
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+
+        def distance(errs: list[ValidationError]) -> tuple[int, int]:
+            missing = sum(1 for e in errs if e.validator == "required" and not e.relative_path)
+            return missing, len(errs)
+
+        closest = min(branches.values(), key=distance)
+        error = min(closest, key=lambda e: (len(e.relative_path), e.validator != "required"))
+    return error
+
+
+def _field(error: ValidationError) -> str:
+    """The field the error is about, as a readable JSON path (``service.id``)."""
+    parts = [str(p) for p in error.absolute_path]
+    return ".".join(parts) if parts else "the body"
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _kind(value: Any) -> str:
+    for name, test in (
+        ("null", value is None),
+        ("true or false", isinstance(value, bool)),
+        ("a number", isinstance(value, int | float) and not isinstance(value, bool)),
+        ("a string", isinstance(value, str)),
+        ("a list", isinstance(value, list)),
+        ("an object", isinstance(value, dict)),
+    ):
+        if test:
+            return name
+    return type(value).__name__
+
+
+def describe(error: ValidationError) -> str:
+    """One sentence saying what to send instead, for the common schema errors: a required
+    field, a wrong type, a format (pattern), a list of accepted values (enum, const),
+    lengths and ranges. Anything else keeps jsonschema's own wording."""
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    field = _field(error)
+    value = error.instance
+    accepted = str(schema.get("description") or "").rstrip(".")
+    kind = error.validator
+    rule: Any = error.validator_value  # what the failed keyword asked for
+    if kind == "required":
+        missing = next(
+            (str(n) for n in rule if isinstance(value, dict) and n not in value),
+            str(error.message).split("'")[1] if "'" in error.message else "?",
+        )
+        where = "the body" if field == "the body" else field
+        return f"{where}: add the required field {missing!r}."
+    if kind == "type":
+        wanted = rule
+        names = [wanted] if isinstance(wanted, str) else list(wanted)
+        words = " or ".join(_TYPES.get(n, n) for n in names)
+        return f"{field}: send {words}, not {_kind(value)}."
+    if kind == "pattern":
+        how = accepted or f"text matching {rule}"
+        return f"{field}: {_show(value)} is not accepted; send {how}."
+    if kind in ("anyOf", "oneOf") and accepted:
+        return f"{field}: {_show(value)} is not accepted; send {accepted}."
+    if kind == "enum":
+        options = ", ".join(_show(v) for v in rule)
+        return f"{field}: {_show(value)} is not accepted; send one of {options}."
+    if kind == "const":
+        return f"{field}: send {_show(rule)}."
+    if kind in ("maxLength", "minLength"):
+        bound = "at most" if kind == "maxLength" else "at least"
+        return f"{field}: send {bound} {rule} characters."
+    if kind in ("maximum", "minimum", "exclusiveMaximum", "exclusiveMinimum"):
+        bound = {
+            "maximum": "at most",
+            "minimum": "at least",
+            "exclusiveMaximum": "less than",
+            "exclusiveMinimum": "more than",
+        }[kind]
+        return f"{field}: send a number {bound} {rule}."
+    if kind in ("maxItems", "minItems"):
+        bound = "at most" if kind == "maxItems" else "at least"
+        return f"{field}: send {bound} {rule} items."
+    return f"{field}: {error.message}"

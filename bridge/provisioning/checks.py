@@ -13,6 +13,7 @@ import sqlite_utils
 
 from bridge.commands import Command, Outcome
 from bridge.errors import BridgeError
+from bridge.otwa.errors import OtwaError
 from bridge.provisioning import operations as ops
 from bridge.runtime import Bridge
 
@@ -60,3 +61,43 @@ def validate(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> Out
         },
     }
     return Outcome(200, {"ok": True, "operation": None, "result": result})
+
+
+def before_recording(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> None:
+    """Refusals Otwa's plan list can tell before anything is recorded: an add-on type the
+    plan does not offer (``add_addon``, or the add-ons a ``create``/``change_package``
+    asks for) is a 422 ``addon_not_offered`` that records nothing, instead of a failed
+    operation later. The plan list is the process's cache (one ``GET /products`` per five
+    minutes, no retries, no waiting for the budget); when Otwa cannot be asked the check is
+    skipped and the job refuses as before."""
+    if command.action == "add_addon":
+        service = ops.get_service(db, command.panel, command.service_id)
+        plan = (service or {}).get("plan")
+        wanted = [str(command.params.get("type") or "")]
+    elif command.action in PURPOSES:
+        try:
+            placement = bridge.catalog.place(command, 1)
+        except BridgeError:
+            return  # the products map's own refusal comes from catalog.validate
+        plan, wanted = placement.plan, list(placement.addon_types)
+    else:
+        return
+    if not plan or not any(wanted):
+        return
+    client = bridge.client().with_options(max_retries=0, budget_wait=0.0, timeout=3.0)
+    try:
+        product = bridge.plans.find(str(plan), client)
+    except OtwaError:
+        return
+    if product is None:
+        return
+    offered = {a.type for a in product.addons or []}
+    for kind in wanted:
+        if kind and kind not in offered:
+            choices = ", ".join(sorted(t for t in offered if t)) or "none"
+            raise BridgeError(
+                f"Otwa plan {product.name} offers no {kind} add-on (it offers: {choices}). "
+                "Nothing was recorded; choose an add-on the plan offers, or another plan.",
+                code="addon_not_offered",
+                status=422,
+            )

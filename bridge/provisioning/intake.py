@@ -263,6 +263,24 @@ def _record_create(db: sqlite_utils.Database, command: Command, bridge: Bridge, 
     return str(op["id"])
 
 
+def _grace_left(op: dict[str, Any], now: float) -> float:
+    """Seconds left of a cancelled terminate's grace period; refuses (409) when it ran out
+    while the terminate was cancelled: destroying at once is never a retry's surprise."""
+    destroy_at = (op.get("result") or {}).get("destroy_at")
+    left = float(destroy_at) - now if destroy_at is not None else 0.0
+    if left <= 0:
+        raise BridgeError(
+            f"Operation {op['id']} was a terminate whose grace period ended while it was "
+            "cancelled; a retry would destroy the server at once. Nothing was changed. To "
+            "terminate now, send a new terminate (otwa-bridge send terminate --service "
+            f"{op['service_id']} --param grace_seconds:=0); to give another grace period, send "
+            "it with grace_seconds.",
+            code="grace_period_over",
+            status=409,
+        )
+    return left
+
+
 def reopen(
     db: sqlite_utils.Database,
     op: dict[str, Any],
@@ -305,6 +323,13 @@ def reopen(
     last = jobs.latest(db, op["id"])
     resume_kind = "run"
     state = ops.QUEUED
+    if op["action"] == "terminate" and op["state"] == ops.CANCELLED and last is not None:
+        if last["kind"] == "destroy":
+            # Cancelled during its grace period: the retry keeps the original destroy time
+            # (the terminate runs again: stops the server if it was started, then waits
+            # out what is left), and never destroys at once.
+            params["grace_seconds"] = _grace_left(op, now)
+            last = None
     if last is not None and last["kind"] in ("writeback", "destroy"):
         resume_kind = last["kind"]
         state = ops.WRITEBACK if resume_kind == "writeback" else ops.SCHEDULED

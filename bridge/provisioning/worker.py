@@ -5,7 +5,7 @@ each other's jobs, and the ``schedules`` table makes sure only one of them does 
 periodic duty per interval — the one ``GET /servers`` per ``BUILD_POLL_INTERVAL`` that
 follows every building server at once (and only when some build could have finished,
 ``BUILD_MIN_SECONDS`` after it started), and the hourly pruning of remembered hooks and
-of spent SSO link ids.
+of spent SSO link ids, and of finished operations (``PRUNE_AFTER_DAYS``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import sqlite_utils
 
 from bridge import store
 from bridge.otwa import errors
-from bridge.provisioning import crashpoints, inbox, jobs, runner
+from bridge.provisioning import crashpoints, inbox, jobs, retention, runner
 from bridge.provisioning import operations as ops
 from bridge.runtime import Bridge
 from bridge.sso.spent import prune as prune_spent_links  # listed beside the store: a table
@@ -135,12 +135,16 @@ def _due(db: sqlite_utils.Database, name: str, now: float, interval: float) -> b
 
 def prune_if_due(bridge: Bridge, db: sqlite_utils.Database) -> int:
     """At most once per hour across every worker: forget hooks older than
-    ``HOOK_DEDUPE_SECONDS`` and spent SSO link ids whose links have expired
+    ``HOOK_DEDUPE_SECONDS`` and finished operations older than ``PRUNE_AFTER_DAYS``
+    (bridge.provisioning.retention), and spent SSO link ids whose links have expired
     (:func:`bridge.sso.spent.prune`); the number of rows forgotten."""
     now = bridge.clock.now()
     pruned = 0
     if _due(db, "prune_hooks", now, PRUNE_EVERY):
         pruned += inbox.prune(db, before=now - bridge.settings.hook_dedupe_seconds)
+        days = bridge.settings.prune_after_days
+        if days > 0:
+            pruned += retention.prune(db, before=now - days * 86400)
     if _due(db, "prune_sso_links", now, PRUNE_EVERY):
         pruned += prune_spent_links(db, now)
     return pruned

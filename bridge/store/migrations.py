@@ -156,3 +156,117 @@ def m004_service_owner(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE services ADD COLUMN client_id TEXT")
     if "product_id" not in columns:
         db.execute("ALTER TABLE services ADD COLUMN product_id TEXT")
+
+
+NO_LABEL = "''"
+# Each counted table: (family, label expressions) of the gauge kept in ``counters``.
+_GAUGES = {
+    "operations": ("operations", "{row}.action", "{row}.state"),
+    "jobs": ("jobs", "{row}.kind", "{row}.state"),
+    "services": ("services", "{row}.state", NO_LABEL),
+    "webhook_events": ("webhook_events", "{row}.panel", NO_LABEL),
+}
+
+
+def _bump(family: str, a: str, b: str, by: int) -> str:
+    return (
+        f"INSERT INTO counters (family, a, b, value) VALUES ('{family}', {a}, {b}, {by})"  # noqa: S608
+        " ON CONFLICT (family, a, b) DO UPDATE SET value = value + excluded.value;"
+    )
+
+
+@migrations()
+def m010_counters(db: sqlite_utils.Database) -> None:
+    """Counts kept as work happens, for ``/metrics`` (bridge.provisioning.gauges).
+
+    ``counters`` holds, per family and up to two labels, how many rows of a table are in
+    each state (gauges: up on insert, moved on a state change, down on delete or prune)
+    and how many things ever happened (``*_total`` families: only ever up). Triggers keep
+    it, so every writer is counted inside the very transaction that changes the row and
+    no code path can forget; a scrape reads a few dozen rows whatever the tables hold.
+    ``status`` keeps the latest job and operation error (and when) for the console.
+    Also: indexes the console and the pruning need (creation and update time).
+    """
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS counters (
+            family TEXT NOT NULL,
+            a TEXT NOT NULL DEFAULT '',
+            b TEXT NOT NULL DEFAULT '',
+            value INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (family, a, b)
+        ) WITHOUT ROWID
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS status (
+            name TEXT PRIMARY KEY,   -- last_job_error | last_operation_error
+            value TEXT NOT NULL,
+            detail TEXT,             -- e.g. the job kind, the operation id
+            at REAL NOT NULL
+        )
+        """
+    )
+    for table, (family, a, b) in _GAUGES.items():
+        new_a, new_b = a.format(row="new"), b.format(row="new")
+        old_a, old_b = a.format(row="old"), b.format(row="old")
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS count_{table}_insert AFTER INSERT ON {table}"
+            f" BEGIN {_bump(family, new_a, new_b, 1)} END"
+        )
+        db.execute(
+            f"CREATE TRIGGER IF NOT EXISTS count_{table}_delete AFTER DELETE ON {table}"
+            f" BEGIN {_bump(family, old_a, old_b, -1)} END"
+        )
+        if table != "webhook_events":  # the others move between states
+            db.execute(
+                f"CREATE TRIGGER IF NOT EXISTS count_{table}_move AFTER UPDATE OF state"
+                f" ON {table} WHEN old.state IS NOT new.state"
+                f" BEGIN {_bump(family, old_a, old_b, -1)} {_bump(family, new_a, new_b, 1)} END"
+            )
+        db.execute(
+            f"INSERT INTO counters (family, a, b, value)"  # noqa: S608 - our names
+            f" SELECT '{family}', {a.format(row=table)}, {b.format(row=table)}, count(*)"
+            f" FROM {table} WHERE true GROUP BY 2, 3"
+            " ON CONFLICT (family, a, b) DO UPDATE SET value = excluded.value"
+        )
+    final = "('done', 'failed', 'dead', 'cancelled')"
+    finished = _bump("operations_finished_total", "new.action", "new.state", 1)
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS count_operations_finished AFTER UPDATE OF state"
+        f" ON operations WHEN old.state IS NOT new.state AND new.state IN {final}"
+        f" BEGIN {finished} END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS count_operations_finished_at_once AFTER INSERT"
+        f" ON operations WHEN new.state IN {final} BEGIN {finished} END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS count_hooks_received AFTER INSERT ON webhook_events"
+        f" BEGIN {_bump('hooks_received_total', 'new.panel', NO_LABEL, 1)} END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS count_jobs_dead AFTER UPDATE OF state ON jobs"
+        " WHEN old.state IS NOT new.state AND new.state = 'dead'"
+        f" BEGIN {_bump('jobs_dead_total', 'new.kind', NO_LABEL, 1)} END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS status_job_error AFTER UPDATE OF last_error ON jobs"
+        " WHEN new.last_error IS NOT NULL AND new.last_error IS NOT old.last_error BEGIN"
+        " INSERT INTO status (name, value, detail, at)"
+        " VALUES ('last_job_error', new.last_error, new.kind || ' ' || new.operation_id,"
+        " new.updated_at) ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+        " detail = excluded.detail, at = excluded.at; END"
+    )
+    db.execute(
+        "CREATE TRIGGER IF NOT EXISTS status_operation_error AFTER UPDATE OF error_code"
+        " ON operations WHEN new.error_code IS NOT NULL BEGIN"
+        " INSERT INTO status (name, value, detail, at)"
+        " VALUES ('last_operation_error', new.error_code || ': ' || coalesce(new.error_message,"
+        " ''), new.id, new.updated_at) ON CONFLICT (name) DO UPDATE SET value = excluded.value,"
+        " detail = excluded.detail, at = excluded.at; END"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS operations_created ON operations(created_at, id)")
+    db.execute("CREATE INDEX IF NOT EXISTS operations_updated ON operations(updated_at, id)")
+    db.execute("CREATE INDEX IF NOT EXISTS jobs_dead ON jobs(state, updated_at)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import sqlite_utils
 from flask import Flask, current_app, g
 
+from bridge.logs import register_secret
 from bridge.panels import schemas
 from bridge.runtime import EXTENSION, Bridge
 
@@ -32,12 +33,21 @@ def _close_db(_exc: BaseException | None = None) -> None:
         db.conn.execute("ROLLBACK")
 
 
+def _mask_web_secrets(bridge: Bridge) -> None:
+    """The admin password hash, the cookie key and the metrics token(s) never reach a log."""
+    s = bridge.settings
+    for secret in (s.admin_password_hash, s.admin_session_key, s.metrics_token):
+        for part in secret.get_secret_value().split(","):
+            register_secret(part.strip())
+
+
 def init_app(app: Flask, bridge: Bridge) -> None:
     """Keep ``bridge`` on the app, register teardown and every blueprint; migrate the
     database once at start-up."""
-    from bridge.web import health, hooks, metrics, sso
+    from bridge.web import admin, health, hooks, metrics, openapi, sso
 
     app.extensions[EXTENSION] = bridge
+    _mask_web_secrets(bridge)
     bridge.migrate()
     schemas.preload()
     app.teardown_appcontext(_close_db)
@@ -45,3 +55,5 @@ def init_app(app: Flask, bridge: Bridge) -> None:
     app.register_blueprint(hooks.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(sso.blueprint(bridge))
+    app.register_blueprint(openapi.bp)
+    admin.init_app(app)

@@ -12,18 +12,17 @@ calls) and its reply is kept for replays. This module holds no SQL.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import re
 import uuid
 
 from flask import Blueprint, Response, g, request
 
-from bridge import signing
+from bridge import safejson, signing
 from bridge.commands import ACTIONS, Command, Outcome
 from bridge.errors import BridgeError
 from bridge.panels import Panel
-from bridge.provisioning import inbox, outcome_of, run_inline
+from bridge.provisioning import checks, inbox, outcome_of, run_inline
 from bridge.web import answers, current_bridge, get_db
 
 log = logging.getLogger(__name__)
@@ -93,10 +92,10 @@ def _replay(panel: str, seen: inbox.Remembered, digest: str) -> Response:
 
 def _command(panel: Panel, raw: bytes, webhook_id: str) -> Command:
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = safejson.loads(raw)
+    except safejson.JsonRefused as exc:
         raise BridgeError(
-            f"The hook body is not valid JSON ({exc.__class__.__name__}: {exc}).",
+            f"The hook body is not accepted JSON: {exc}. Send one JSON object, UTF-8.",
             code="malformed_json",
         ) from None
     if isinstance(body, dict) and "action" in body:
@@ -110,8 +109,8 @@ def _command(panel: Panel, raw: bytes, webhook_id: str) -> Command:
     problems = panel.schema_errors(body)
     if problems:
         raise BridgeError(
-            f"The hook body does not match webhooks/schema/{panel.SCHEMA}: "
-            f"{problems[0]['path']}: {problems[0]['message']}",
+            f"The hook body is not accepted: {problems[0]['message']} "
+            f"(schema: webhooks/schema/{panel.SCHEMA})",
             code="invalid_body",
             details=problems,
         )
@@ -166,6 +165,7 @@ def intake(panel: str) -> Response:
         )
         return _json_reply(answered.status, inbox.encode(answered))
     bridge.catalog.validate(command)
+    checks.before_recording(bridge, db, command)
     accepted = inbox.accept(
         bridge, db, command, digest=digest, request_id=g.request_id, render=adapter.render
     )

@@ -1,62 +1,223 @@
-"""Prometheus text exposition at ``/metrics``.
+"""Prometheus text exposition at ``/metrics``: not public.
 
-Every value is read from SQLite at scrape time, so the numbers are the same whichever
-gunicorn worker answers and survive restarts; no in-process counters to aggregate.
+Access (docs/admin.md, "Metrics"): with ``METRICS_BIND`` set, ``otwa-bridge serve`` adds
+that listener and ``/metrics`` answers only there (the listener answers nothing else, and
+the public one has no ``/metrics``); with ``METRICS_TOKEN`` set, every scrape sends
+``Authorization: Bearer <token>`` (comma-separated tokens during a rotation). With neither,
+``/metrics`` refuses and says how to set one up. The listener a request came in on is the
+local address of its socket (gunicorn's ``gunicorn.socket``), never a header.
+
+Values come from the ``counters`` table kept by triggers as work happens
+(:mod:`bridge.provisioning.gauges`), so every gunicorn worker gives the same numbers and a
+scrape costs the same at a thousand operations as at a million. The text is written by
+``prometheus_client`` (its escaping and format, one custom collector) rather than by hand.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response
+import hmac
+import ipaddress
+import json
+from collections.abc import Iterator
+from typing import Any
 
+from flask import Blueprint, Response, request
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily
+from prometheus_client.registry import Collector
+
+from bridge.errors import BridgeError, error_body
 from bridge.provisioning import gauges
+from bridge.runtime import Bridge
 from bridge.version import __version__
 from bridge.web import current_bridge, get_db
 
 bp = Blueprint("metrics", __name__)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+_WILDCARDS = ("", "0.0.0.0", "::", "*")  # noqa: S104 - names of "any address", compared only
 
 
-def _label(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+def split_bind(bind: str) -> tuple[str, int]:
+    """``host:port`` (``[v6]:port``) as (host, port)."""
+    host, _, port = bind.rpartition(":")
+    return host.strip("[]"), int(port)
 
 
-def _family(name: str, help_text: str, samples: dict[tuple[tuple[str, str], ...], float]) -> str:
-    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
-    for labels, value in sorted(samples.items()):
-        rendered = ",".join(f'{k}="{_label(v)}"' for k, v in labels)
-        lines.append(f"{name}{{{rendered}}} {value:g}" if rendered else f"{name} {value:g}")
-    return "\n".join(lines)
+def on_metrics_listener(bridge: Bridge, environ: dict[str, Any]) -> bool:
+    """True when the request came in on the ``METRICS_BIND`` listener (its socket's local
+    address; False outside gunicorn, which is the only server that adds that listener)."""
+    if not bridge.settings.metrics_bind:
+        return False
+    sock = environ.get("gunicorn.socket")
+    try:
+        local = sock.getsockname() if sock is not None else None
+    except OSError:
+        local = None
+    if not local or not isinstance(local, tuple):
+        return False
+    host, port = split_bind(bridge.settings.metrics_bind)
+    if int(local[1]) != port:
+        return False
+    try:
+        return host in _WILDCARDS or ipaddress.ip_address(host) == ipaddress.ip_address(local[0])
+    except ValueError:  # a host name (localhost): the port decides
+        return True
+
+
+@bp.before_app_request
+def _metrics_listener_serves_only_metrics() -> Response | None:
+    bridge = current_bridge()
+    if request.path != "/metrics" and on_metrics_listener(bridge, request.environ):
+        # Answered here, as JSON, whichever blueprint the path belongs to.
+        body = error_body("not_found", "This listener (BRIDGE_METRICS_BIND) serves only /metrics.")
+        return Response(json.dumps(body), status=404, mimetype="application/json")
+    return None
+
+
+def _check_access(bridge: Bridge) -> None:
+    settings = bridge.settings
+    if settings.metrics_bind and not on_metrics_listener(bridge, request.environ):
+        raise BridgeError(
+            "/metrics is served on the metrics listener (BRIDGE_METRICS_BIND="
+            f"{settings.metrics_bind}), not here.",
+            code="not_found",
+            status=404,
+        )
+    tokens = [t.strip() for t in settings.metrics_token.get_secret_value().split(",")]
+    tokens = [t for t in tokens if t]
+    if tokens:
+        scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+        good = scheme.lower() == "bearer" and any(
+            hmac.compare_digest(offered.strip().encode(), t.encode()) for t in tokens
+        )
+        if not good:
+            raise BridgeError(
+                "Send Authorization: Bearer <BRIDGE_METRICS_TOKEN> to read /metrics "
+                "(Prometheus: authorization: {credentials_file: ...} in the scrape config).",
+                code="unauthorized",
+                status=401,
+            )
+    elif not settings.metrics_bind:
+        raise BridgeError(
+            "/metrics is not public. Set BRIDGE_METRICS_TOKEN (and scrape with "
+            "Authorization: Bearer <token>) or BRIDGE_METRICS_BIND=127.0.0.1:9700 (a separate "
+            "listener `otwa-bridge serve` opens); see docs/admin.md.",
+            code="metrics_not_configured",
+            status=403,
+        )
+
+
+class BridgeCollector(Collector):
+    """The bridge's families, read once per scrape from the counters and the budget."""
+
+    def __init__(self, bridge: Bridge, g: gauges.Gauges) -> None:
+        self.bridge = bridge
+        self.g = g
+
+    def collect(self) -> Iterator[Any]:
+        g = self.g
+        info = InfoMetricFamily("bridge", "Build information.")
+        info.add_metric([], {"version": __version__})
+        yield info
+        yield _labelled(
+            GaugeMetricFamily,
+            "bridge_operations",
+            "Operations recorded, by action and state (pruned ones leave).",
+            ("action", "state"),
+            g.operations,
+        )
+        yield _labelled(
+            CounterMetricFamily,
+            "bridge_operations_finished",
+            "Operations that reached a final state, by action and state.",
+            ("action", "state"),
+            g.operations_finished,
+        )
+        yield _labelled(
+            GaugeMetricFamily,
+            "bridge_jobs",
+            "Worker jobs by kind and state (dead = needs a human: otwa-bridge ops list).",
+            ("kind", "state"),
+            g.jobs,
+        )
+        yield _labelled(
+            CounterMetricFamily,
+            "bridge_jobs_dead",
+            "Jobs dead-lettered, by kind.",
+            ("kind",),
+            {(k,): n for k, n in g.jobs_dead.items()},
+        )
+        yield _labelled(
+            GaugeMetricFamily,
+            "bridge_services",
+            "Panel services by state.",
+            ("state",),
+            {(s,): n for s, n in g.services.items()},
+        )
+        yield _labelled(
+            GaugeMetricFamily,
+            "bridge_webhook_events",
+            "Accepted hooks remembered for dedupe, by panel.",
+            ("panel",),
+            {(p,): n for p, n in g.webhook_events.items()},
+        )
+        yield _labelled(
+            CounterMetricFamily,
+            "bridge_hooks_received",
+            "Hooks accepted (verified, new webhook-id), by panel.",
+            ("panel",),
+            {(p,): n for p, n in g.hooks_received.items()},
+        )
+        yield GaugeMetricFamily(
+            "bridge_oldest_due_job_seconds",
+            "How long the oldest due job has waited (worker lag).",
+            value=g.oldest_due_job_seconds,
+        )
+        yield from _budget(self.bridge)
+
+
+def _labelled(
+    kind: Any, name: str, help_text: str, labels: tuple[str, ...], samples: dict[Any, int]
+) -> Any:
+    family = kind(name, help_text, labels=list(labels))
+    for key, value in sorted(samples.items()):
+        family.add_metric(list(key), float(value))
+    return family
+
+
+def _budget(bridge: Bridge) -> Iterator[Any]:
+    """The shared Otwa rate-limit budget of the everyday key, this window."""
+    usage = bridge.budget.usage(bridge.settings.otwa_api_key.get_secret_value())
+    used = GaugeMetricFamily(
+        "bridge_otwa_budget_used",
+        "Otwa requests taken from the shared budget in the current window, by priority.",
+        labels=["priority"],
+    )
+    for priority in ("interactive", "background"):
+        used.add_metric([priority], float(usage[priority]))
+    yield used
+    yield GaugeMetricFamily(
+        "bridge_otwa_budget_limit", "Otwa requests allowed per window.", value=usage["limit"]
+    )
+    yield GaugeMetricFamily(
+        "bridge_otwa_budget_hold_seconds",
+        "Seconds every Otwa call still holds after a 429 or an exhausted window.",
+        value=usage["hold_all"],
+    )
+
+
+def exposition(bridge: Bridge, db: Any) -> bytes:
+    """The whole text exposition for ``bridge`` (one read of the counters)."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(BridgeCollector(bridge, gauges.read(db, bridge.clock.now())))
+    return generate_latest(registry)
 
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Operations, jobs, services and hooks by state, plus the age of the oldest due job."""
-    g = gauges.read(get_db(), current_bridge().clock.now())
-    parts = [
-        _family("bridge_info", "Build information.", {(("version", __version__),): 1}),
-        _family(
-            "bridge_operations",
-            "Operations by action and state.",
-            {(("action", a), ("state", s)): n for (a, s), n in g.operations.items()},
-        ),
-        _family(
-            "bridge_jobs",
-            "Worker jobs by kind and state (dead = needs a human: otwa-bridge ops list).",
-            {(("kind", k), ("state", s)): n for (k, s), n in g.jobs.items()},
-        ),
-        _family(
-            "bridge_services",
-            "Panel services by state.",
-            {(("state", s),): n for s, n in g.services.items()},
-        ),
-        _family(
-            "bridge_webhook_events",
-            "Accepted hooks remembered for dedupe, by panel.",
-            {(("panel", p),): n for p, n in g.webhook_events.items()},
-        ),
-        _family(
-            "bridge_oldest_due_job_seconds",
-            "How long the oldest due job has waited (worker lag).",
-            {(): g.oldest_due_job_seconds},
-        ),
-    ]
-    return Response("\n".join(parts) + "\n", mimetype="text/plain; version=0.0.4")
+    """Operations, jobs, services and hooks by state, totals, queue lag and the budget."""
+    bridge = current_bridge()
+    _check_access(bridge)
+    response = Response(exposition(bridge, get_db()), content_type=CONTENT_TYPE)
+    response.headers["Cache-Control"] = "no-store"
+    return response
