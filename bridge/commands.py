@@ -28,6 +28,12 @@ ACTIONS: tuple[str, ...] = (
     "test_connection",
     "invoice_paid",
     "validate",
+    "adopt",
+    # Additive, not pinned in DESIGN.md (docs/hooks.md): reads for panels' import, usage,
+    # daily check and product editor.
+    "unlinked_servers",
+    "reconcile",
+    "catalog",
 )
 
 
@@ -38,7 +44,9 @@ class Command:
     ``options`` are the panel's option values by the names used in the products map
     (config/bridge.toml); ``params`` are action-specific (``power``: ``{"action": "stop"}``,
     ``rename``: ``{"label": ...}``, ``reinstall``: ``{"os": ...}``, ``add_addon``:
-    ``{"type": "backup"}``, ``terminate``: ``{"grace_seconds": 0}``...).
+    ``{"type": "backup"}``, ``terminate``: ``{"grace_seconds": 0}``, ``adopt``:
+    ``{"server_id": ...}``, ``reset_password``: ``{"reveal": true}``, ``status``:
+    ``{"detail": "client"}``, ``usage``/``reconcile``: ``{"services": [...]}``...).
     """
 
     panel: str

@@ -13,6 +13,7 @@ import sqlite_utils
 
 from bridge.commands import Command, Outcome
 from bridge.errors import BridgeError
+from bridge.provisioning import addons, adoption
 from bridge.provisioning import operations as ops
 from bridge.runtime import Bridge
 
@@ -21,10 +22,12 @@ PURPOSES = ("create", "change_package")
 
 def validate(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> Outcome:
     """Whether ``command`` (its product and options) could be provisioned as
-    ``params.for`` (``create``, the default, or ``change_package``). Raises the same
-    :class:`~bridge.errors.BridgeError` the real action would (422 ``unmapped_option``,
-    ``unknown_product``, ``region_not_allowed``, ``plan_change_unsupported``...)."""
-    purpose = str(command.params.get("for") or "create")
+    ``params.for`` (``create``, the default, or ``change_package``; ``params.intent`` is
+    read when ``for`` is absent). Raises the same :class:`~bridge.errors.BridgeError` the
+    real action would (422 ``unmapped_option``, ``unknown_product``,
+    ``region_not_allowed``, ``plan_change_unsupported``, ``addon_detach_unsupported``...)."""
+    # "intent" is the spelling of the first module drafts; "for" wins when both are sent.
+    purpose = str(command.params.get("for") or command.params.get("intent") or "create")
     if purpose not in PURPOSES:
         raise BridgeError(
             f"validate: params.for must be one of {', '.join(PURPOSES)}, not {purpose!r}.",
@@ -49,6 +52,7 @@ def validate(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> Out
                 code="plan_change_unsupported",
                 status=422,
             )
+        addons.refuse_dropping(bridge, db, command, service, placement.addon_types)
     result = {
         "valid": True,
         "for": purpose,
@@ -60,3 +64,12 @@ def validate(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> Out
         },
     }
     return Outcome(200, {"ok": True, "operation": None, "result": result})
+
+
+def before_recording(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> None:
+    """Refusals that need an Otwa read and must record nothing, asked by the hook endpoint
+    after the products map and before the hook's transaction (no transaction is held
+    across the call). ``adopt``: 404 ``server_not_found`` when the account has no such
+    server (or it is terminated). The recording re-checks everything local."""
+    if command.action == "adopt":
+        adoption.check_server(bridge, db, command)

@@ -18,13 +18,15 @@ import sqlite_utils
 
 from bridge import store
 from bridge.otwa import errors
-from bridge.provisioning import crashpoints, inbox, jobs, runner
+from bridge.provisioning import crashpoints, inbox, jobs, readcache, runner
 from bridge.provisioning import operations as ops
 from bridge.runtime import Bridge
 
 log = logging.getLogger("bridge.provisioning.worker")
 BUILT = ("running", "stopped")
 PRUNE_EVERY = 3600.0
+# Shared reads not asked for this long are dropped (a gone server's stats, old lists), s.
+READ_CACHE_KEEP = 86400.0
 
 
 def _claim_slot(db: sqlite_utils.Database, name: str, now: float, interval: float) -> bool:
@@ -90,6 +92,7 @@ def _built(bridge: Bridge, db: sqlite_utils.Database, op: dict[str, Any], server
             db, fresh, ops.WRITEBACK, now=now, reason=f"server {server.status}", result=result
         )
         jobs.enqueue(db, fresh, "writeback", now=now, max_attempts=bridge.settings.job_max_attempts)
+        readcache.forget(db, *readcache.server_keys(server.id))
         crashpoints.hit("poll.before_commit")
 
 
@@ -129,6 +132,7 @@ def prune_if_due(bridge: Bridge, db: sqlite_utils.Database) -> int:
     with store.write(db, durable=False):
         if not _claim_slot(db, "prune_hooks", now, PRUNE_EVERY):
             return 0
+    readcache.prune(db, before=now - READ_CACHE_KEEP)
     return inbox.prune(db, before=now - bridge.settings.hook_dedupe_seconds)
 
 

@@ -23,7 +23,7 @@ from bridge import signing
 from bridge.commands import ACTIONS, Command, Outcome
 from bridge.errors import BridgeError
 from bridge.panels import Panel
-from bridge.provisioning import inbox, outcome_of, run_inline
+from bridge.provisioning import checks, inbox, outcome_of, run_inline
 from bridge.web import answers, current_bridge, get_db
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,7 @@ def intake(panel: str) -> Response:
         )
         return _json_reply(answered.status, inbox.encode(answered))
     bridge.catalog.validate(command)
+    checks.before_recording(bridge, db, command)
     accepted = inbox.accept(bridge, db, command, digest=digest, request_id=g.request_id)
     if isinstance(accepted, inbox.Remembered):  # a concurrent delivery won the race
         return _replay(panel, accepted, digest)

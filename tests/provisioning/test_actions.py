@@ -173,18 +173,40 @@ def test_rename_keeps_the_recognisable_label(env: BridgeEnv) -> None:
     assert label == "web shop whmcs-31-g1"
 
 
-def test_reads_status_usage_sso_and_test_connection(env: BridgeEnv) -> None:
+def _answer(env: BridgeEnv, action: str, service_id: str, **kw):
+    """What the hook endpoint answers at once for a read (bridge.web.answers)."""
+    from bridge import store
+    from bridge.web.answers import ANSWERS
+
+    db = store.connect(env.db_path)
+    try:
+        return ANSWERS[action](env.bridge, db, env.command(action, service_id, **kw))
+    finally:
+        db.close()
+
+
+def test_reads_are_answered_without_operations_and_sso_once(env: BridgeEnv) -> None:
     server_id = env.running_service("32")
-    _, out = env.submit(env.command("status", "32"))
-    assert out.status == 200 and out.body["result"]["status"] == "running"
-    assert out.body["result"]["server_id"] == server_id
-    _, out = env.submit(env.command("usage", "32"))
+    recorded = env.rows("SELECT id FROM operations")
+    out = _answer(env, "status", "32", params={"detail": "client"})
+    assert out.status == 200 and out.body["operation"] is None
+    result = out.body["result"]
+    assert (result["status"], result["server_id"]) == ("running", server_id)
+    assert result["plan_name"] == "Starter" and result["stats"]["live"]["cpu_percent"] >= 0
+    assert {"Ubuntu 24.04", "Debian 12"} <= {c["value"] for c in result["os_choices"]}
+    assert result["last_operation"]["action"] == "create"
+    out = _answer(env, "usage", "32")
     assert out.status == 200 and out.body["result"]["power_state"]
+    out = _answer(env, "test_connection", "0")
+    assert out.status == 200 and out.body["result"]["connected"] is True
+    assert env.rows("SELECT id FROM operations") == recorded  # reads record nothing
+    with pytest.raises(BridgeError) as info:
+        env.record(env.command("status", "32"))
+    assert info.value.code == "not_recorded"
+
     op_id, out = env.submit(env.command("sso", "32"))
     assert out.status == 200 and out.body["result"]["url"].startswith("http")
     assert "url" not in (env.op(op_id)["result"] or {})  # handed out once, never stored
-    _, out = env.submit(env.command("test_connection", ""))
-    assert out.status == 200 and out.body["result"]["connected"] is True
 
 
 def test_invoice_paid_is_not_implemented_and_changes_nothing(env: BridgeEnv) -> None:
