@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.fake_whmcs import BRIDGE_ROLE, FakeWhmcs
 from tests.support.stack import Stack
 from tests.whmcs.conftest import WHMCS_SERVER_ID, WHMCS_TOML, WhmcsModule, seed_world

@@ -7,7 +7,6 @@ import pytest
 import requests
 
 from bridge.commands import ACTIONS
-
 from tests.support.fake_whmcs import FakeWhmcs
 from tests.support.stack import Stack
 from tests.whmcs.conftest import WhmcsModule
