@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -165,13 +166,16 @@ def cached(
 def _wait_for(
     bridge: Bridge, db: sqlite_utils.Database, key: str, ttl: float, wait: float
 ) -> _Row | None:
-    """The row another caller is filling, once fresh; None when its booking ran out."""
-    clock = bridge.clock
-    started = clock.monotonic()
-    while clock.monotonic() - started < wait:
-        clock.sleep(POLL_STEP)
+    """The row another caller is filling, once fresh; None when its booking ran out.
+
+    The wait is real time (``time``), not the Bridge's clock: it waits for another thread
+    or process to finish an HTTP call, which a test's manual clock cannot hurry along.
+    Freshness and the booking's end are still judged on the Bridge's clock."""
+    started = time.monotonic()
+    while time.monotonic() - started < wait:
+        time.sleep(POLL_STEP)
         row = _read(db, key)
-        now = clock.now()
+        now = bridge.clock.now()
         if _fresh(row, now, ttl):
             return row
         if row is None or row.filling_until <= now:
