@@ -155,6 +155,41 @@ def test_change_package_same_plan_adds_the_addon_types_asked_for(env: BridgeEnv)
     assert len(server["networking"]["additionalIps"]) == 1
 
 
+def test_change_package_that_would_drop_a_paid_addon_is_refused_in_words(
+    env: BridgeEnv,
+) -> None:
+    from bridge import store
+    from bridge.provisioning import checks
+
+    env.running_service("34", options={"Extra IPv4": "Yes"})
+    env.submit(env.command("add_addon", "34", params={"type": "backup"}))  # a product add-on
+    before = env.sandbox.state()
+    # The options no longer ask for the extra IP (and never asked for the backup).
+    drop = {"Extra IPv4": "No"}
+    err = _refused(env, "change_package", "34", options=drop)
+    assert (err.status, err.code) == (422, "addon_detach_unsupported")
+    assert err.details == {"types": ["extra-ip"], "options": ["Extra IPv4"]}
+    assert "cannot remove the extra-ip add-on" in err.message and '"Extra IPv4"' in err.message
+    assert "Nothing was changed" in err.message
+    assert env.rows("SELECT * FROM operations WHERE action = 'change_package'") == []
+    assert env.sandbox.state()["charges"] == before["charges"]
+    # validate asks the same before the customer pays.
+    db = store.connect(env.db_path)
+    try:
+        with pytest.raises(BridgeError) as info:
+            checks.validate(
+                env.bridge,
+                db,
+                env.command("validate", "34", options=drop, params={"for": "change_package"}),
+            )
+    finally:
+        db.close()
+    assert info.value.code == "addon_detach_unsupported"
+    # Keeping the option is fine; the product add-on's backup is not the options' to drop.
+    _, out = env.submit(env.command("change_package", "34", options={"Extra IPv4": "Yes"}))
+    assert out.status == 200 and out.body["result"]["already_active"] == ["extra-ip"]
+
+
 def test_add_addon_buys_one_per_type(env: BridgeEnv) -> None:
     env.running_service("30")
     _, out = env.submit(env.command("add_addon", "30", params={"type": "backup"}))
