@@ -28,6 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.intake_profile", description=__doc__)
     parser.add_argument("--orders", type=int, default=300)
     parser.add_argument("--profile", action="store_true", help="print the cProfile top 30")
+    parser.add_argument(
+        "--spent",
+        action="store_true",
+        help="Otwa's budget is spent: every hook is recorded and queued (the burst case)",
+    )
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="intake-profile-"))
     sandbox = SandboxProcess(workdir, time_scale=60, seed=7).start()
@@ -46,6 +51,11 @@ def main(argv: list[str] | None = None) -> int:
         secret = generate_secret()
         env = bridge_settings(RunConfig(time_scale=60), workdir, sandbox.api)
         env["BRIDGE_WHMCS_HOOK_SECRETS"] = secret
+        if args.spent:
+            env.update(
+                BRIDGE_OTWA_RATE_LIMIT="1", BRIDGE_OTWA_RATE_RESERVE="0",
+                BRIDGE_OTWA_RATE_WINDOW="3600",
+            )  # fmt: skip
         os.environ.update(env)
         from bridge import create_app
 

@@ -150,14 +150,20 @@ class BridgeSystem:
     name = "bridge"
 
     def __init__(
-        self, workers: int = 2, job_workers: int = 1, overrides: dict[str, str] | None = None
+        self,
+        workers: int = 2,
+        job_workers: int = 1,
+        overrides: dict[str, str] | None = None,
+        port: int | None = None,
     ) -> None:
         """``workers``: gunicorn workers (``serve --workers``); ``job_workers``: how many
         ``bridge worker`` processes; ``overrides``: extra ``BRIDGE_<NAME>`` settings for
-        what-if runs (they win over the scaled ones)."""
+        what-if runs (they win over the scaled ones); ``port``: where gunicorn listens
+        (default: a free one at start), for settings that name the bridge's own URL."""
         self.workers = workers
         self.job_workers = job_workers
         self.overrides = dict(overrides or {})
+        self.port = port
         self.secret = generate_secret()
         self.hook_url = ""
         self.processes: list[Child] = []
@@ -182,7 +188,7 @@ class BridgeSystem:
         env = bridge_settings(cfg, workdir, sandbox.api)
         env["BRIDGE_WHMCS_HOOK_SECRETS"] = self.secret
         env.update({f"BRIDGE_{k.upper()}": v for k, v in self.overrides.items()})
-        port = free_port()
+        port = self.port or free_port()
         self.hook_url = f"http://127.0.0.1:{port}/v1/hooks/whmcs"
         bridge = bridge_command()
         serve = Child(

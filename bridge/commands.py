@@ -27,6 +27,7 @@ ACTIONS: tuple[str, ...] = (
     "usage",
     "test_connection",
     "invoice_paid",
+    "sso_link",
     "validate",
     "adopt",
     # Additive, not pinned in DESIGN.md (docs/hooks.md): reads for panels' import, usage,
@@ -44,7 +45,8 @@ class Command:
     ``options`` are the panel's option values by the names used in the products map
     (config/bridge.toml); ``params`` are action-specific (``power``: ``{"action": "stop"}``,
     ``rename``: ``{"label": ...}``, ``reinstall``: ``{"os": ...}``, ``add_addon``:
-    ``{"type": "backup"}``, ``terminate``: ``{"grace_seconds": 0}``, ``adopt``:
+    ``{"type": "backup"}``, ``terminate``: ``{"grace_seconds": 0}``, ``sso_link``:
+    ``{"target": "dashboard", "next": "/dashboard/billing"}``, ``adopt``:
     ``{"server_id": ...}``, ``reset_password``: ``{"reveal": true}``, ``status``:
     ``{"detail": "client"}``, ``usage``/``reconcile``: ``{"services": [...]}``...).
     """

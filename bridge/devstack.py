@@ -1,8 +1,9 @@
 """``otwa-bridge dev`` (what ``make run`` starts): sandbox, bridge and worker on one machine.
 
 Everything runs as child processes of this one, on loopback, with the SQLite files under
-``var/``. Hook secrets for the local panels are generated once into ``var/dev.env`` (mode
-0600) and reused, so a ``source var/dev.env`` makes ``otwa-bridge send`` work. If any child
+``var/``. Hook secrets for the local panels and the SSO link secret are generated once into
+``var/dev.env`` (mode 0600) and reused, so a ``source var/dev.env`` makes ``otwa-bridge
+send`` work; SSO links point at the bridge's own URL (``PUBLIC_BASE_URL``). If any child
 exits, the others are stopped and the command fails: a half-running stack is worse than none.
 """
 
@@ -12,28 +13,44 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bridge.processes import Child, bridge_command
 from bridge.signing import generate_secret
+from bridge.sso.tokens import generate_secret as generate_sso_secret
 
 DEV_ENV = Path("var/dev.env")
 DEV_PANELS = ("WHMCS", "GENERIC")
+SSO_SECRETS = "BRIDGE_SSO_SECRETS"
+
+
+def public_url(bind: str) -> str:
+    """The bridge's URL for a ``host:port`` bind, as a browser on this machine reaches it
+    (a wildcard bind is reached on loopback)."""
+    host, _, port = bind.rpartition(":")
+    if host in ("", "0.0.0.0", "::", "[::]"):  # noqa: S104 - naming the wildcard, not binding it
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 def dev_secrets(path: Path = DEV_ENV) -> dict[str, str]:
-    """The dev hook secrets, created on first use; existing environment values win."""
+    """The dev hook secrets and SSO link secret, created on first use (a ``var/dev.env``
+    from before SSO links gains the new one); existing environment values win."""
     values: dict[str, str] = {}
     if path.exists():
         for line in path.read_text().splitlines():
             name, _, value = line.removeprefix("export ").partition("=")
             if name and value:
                 values[name.strip()] = value.strip()
+    wanted: dict[str, Callable[[], str]] = {
+        f"BRIDGE_{panel}_HOOK_SECRETS": generate_secret for panel in DEV_PANELS
+    }
+    wanted[SSO_SECRETS] = generate_sso_secret
     changed = False
-    for panel in DEV_PANELS:
-        name = f"BRIDGE_{panel}_HOOK_SECRETS"
+    for name, generate in wanted.items():
         if name not in values:
-            values[name] = generate_secret()
+            values[name] = generate()
             changed = True
     if changed:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,6 +76,7 @@ def run(*, bind: str, sandbox_port: int, time_scale: float, workers: int) -> int
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     env: dict[str, str] = {
         "BRIDGE_OTWA_BASE_URL": f"{sandbox_url}/api/v1",
+        "BRIDGE_PUBLIC_BASE_URL": os.environ.get("BRIDGE_PUBLIC_BASE_URL") or public_url(bind),
         **scaled_settings(time_scale),
         **dev_secrets(),
     }
@@ -111,7 +129,7 @@ otwa-bridge is running.
   bridge     http://{bind}        (hooks: POST /v1/hooks/<panel>; /healthz, /readyz)
   sandbox    {sandbox_url}/api/v1   (Otwa v1.9 simulator; control API under /_sandbox)
   database   var/bridge.sqlite
-  secrets    var/dev.env          (hook secrets generated for this machine)
+  secrets    var/dev.env          (hook and SSO link secrets generated for this machine)
 
 Try it, in another shell:
 
@@ -119,6 +137,8 @@ Try it, in another shell:
   otwa-bridge send --panel generic create --service demo-1 --product starter \\
       --client 7 --option os=ubuntu-24.04
   otwa-bridge ops list
+  otwa-bridge send --panel generic sso_link --service demo-1 --client 7   # once it is built:
+      # open the "url" of the reply in a browser: the server's page, logged in, once
   curl -s {sandbox_url}/_sandbox/state | python -m json.tool | head -40
 
 Ctrl-C stops everything.

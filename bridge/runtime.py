@@ -19,6 +19,8 @@ import sqlite_utils
 from bridge import store
 from bridge.catalog import Catalog, CatalogConfigError
 from bridge.clock import Clock, SystemClock
+from bridge.ledger.migrations import migrations as ledger_tables
+from bridge.logs import register_secret
 from bridge.otwa import Budget, OtwaClient
 from bridge.otwa.plans import PlanCache
 from bridge.panels import Panel, PanelConfigError, load_panels
@@ -28,7 +30,7 @@ from bridge.store.migrations import migrations as core_tables
 
 EXTENSION = "otwa_bridge"
 # Every area's schema history, applied in this order (docs/architecture.md, SQLite rules).
-MIGRATIONS = (core_tables, sso_tables)
+MIGRATIONS = (core_tables, sso_tables, ledger_tables)
 
 
 class ConfigError(SettingsError):
@@ -128,6 +130,8 @@ def from_settings(
         "budget": budget,
         "sleep": clock.sleep,
     }
+    for secret in settings.sso_secret_list():
+        register_secret(secret)  # masked in every log line, like the Otwa keys
     otwa = OtwaClient(settings.otwa_api_key.get_secret_value(), **common)
     destroy = OtwaClient(settings.otwa_destroy_key.get_secret_value(), **common)
     return Bridge(

@@ -23,8 +23,20 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from bridge.sso.branding import DEFAULT_COLOR, Branding
 
 ENV_PREFIX = "BRIDGE_"
 DEFAULT_CONFIG_PATH = "config/bridge.toml"
@@ -35,6 +47,34 @@ Source = Literal["default", "toml", "env", "override"]
 
 class SettingsError(ValueError):
     """A setting or the config file is wrong; the message is one line that says where."""
+
+
+# bridge.sso.tokens.MIN_SECRET_LENGTH: the signer refuses shorter ones (tests keep them equal).
+SSO_SECRET_MIN_LENGTH = 32
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def _split_secrets(value: str) -> list[str]:
+    return [s.strip() for s in value.split(",") if s.strip()]
+
+
+def public_base_problem(value: str) -> str | None:
+    """Why ``value`` cannot be the bridge's public base URL; None when it can. It must be
+    an absolute ``https`` URL (``http`` only on loopback, for development) with a host and
+    no query, fragment or user info; a path prefix is fine (``https://h/bridge``)."""
+    if not value.isascii() or any(c.isspace() or ord(c) < 0x20 for c in value):
+        return "PUBLIC_BASE_URL must be a plain ASCII URL without spaces."
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        return "PUBLIC_BASE_URL does not parse as a URL."
+    host = parts.hostname or ""
+    if not host or "@" in parts.netloc or parts.query or parts.fragment:
+        return "PUBLIC_BASE_URL must be scheme://host[:port][/path], nothing more."
+    if parts.scheme == "https" or (parts.scheme == "http" and host in _LOOPBACK):
+        return None
+    return "PUBLIC_BASE_URL must be https (http only on loopback, for development)."
 
 
 class Settings(BaseModel):
@@ -146,6 +186,47 @@ class Settings(BaseModel):
     writeback_timeout: float = Field(
         10.0, gt=0, description="Seconds before a panel API call times out."
     )
+    # -- SSO links (bridge.sso; docs/sso.md) --------------------------------------------
+    sso_link_ttl: int = Field(
+        600,
+        ge=1,
+        le=86400,
+        description="Seconds an sso_link stays valid before its first click (1 s to 1 day).",
+    )
+    sso_secrets: SecretStr = Field(
+        SecretStr(""),
+        description="Signing secrets of SSO links, comma-separated, newest first (the first "
+        f"signs, all verify), each at least {SSO_SECRET_MIN_LENGTH} characters. Empty: "
+        "sso_link answers 503 sso_not_configured and every click gets the invalid page.",
+    )
+    public_base_url: str = Field(
+        "",
+        description="The bridge's URL as customers' browsers reach it: every SSO link is this "
+        "URL + /sso/ + a token. https (http only on loopback). Empty: sso_link answers 503 "
+        "sso_not_configured.",
+    )
+    brand_name: str = Field(
+        "Control panel",
+        description="The reseller's name on the SSO pages a customer may see (1-80 printable "
+        "characters).",
+    )
+    brand_logo_url: str = Field(
+        "",
+        description="https URL of the reseller's logo on the SSO pages (shown instead of the "
+        "name); empty for none.",
+    )
+    brand_color: str = Field(
+        DEFAULT_COLOR, description="Accent colour of the SSO pages, #rgb or #rrggbb."
+    )
+    brand_show_provider: bool = Field(
+        False,
+        description="Say 'powered by Otwa Cloud' on the SSO pages (off: Otwa is never named).",
+    )
+
+    def sso_secret_list(self) -> list[str]:
+        """The SSO link secrets, newest first; empty when none are set."""
+        return _split_secrets(self.sso_secrets.get_secret_value())
+
     # -- WHMCS and client-area reads --------------------------------------------------
     read_cache_seconds: float = Field(
         5.0,
@@ -168,6 +249,40 @@ class Settings(BaseModel):
         description="Live samples kept per server for the client area's charts (one per "
         "read, at most one per read_cache_seconds).",
     )
+
+    @field_validator("sso_secrets")
+    @classmethod
+    def _sso_secrets_long_enough(cls, value: SecretStr) -> SecretStr:
+        for index, secret in enumerate(_split_secrets(value.get_secret_value()), start=1):
+            if len(secret) < SSO_SECRET_MIN_LENGTH:
+                raise ValueError(
+                    f"entry {index} is shorter than {SSO_SECRET_MIN_LENGTH} characters; make "
+                    'one with python -c "from bridge.sso.tokens import generate_secret; '
+                    'print(generate_secret())"'
+                )
+        return value
+
+    @field_validator("brand_name", "brand_logo_url", "brand_color")
+    @classmethod
+    def _brand(cls, value: str, info: ValidationInfo) -> str:
+        """The pages' own rules (bridge.sso.branding), applied when the settings load."""
+        field = {"brand_name": "name", "brand_logo_url": "logo_url", "brand_color": "color"}
+        given: dict[str, Any] = {"name": "-", field[str(info.field_name)]: value}
+        if info.field_name == "brand_logo_url" and not value:
+            given["logo_url"] = None
+        try:
+            Branding(**given)
+        except ValueError as exc:
+            raise ValueError(str(exc)) from None
+        return value.strip() if info.field_name == "brand_name" else value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_base(cls, value: str) -> str:
+        problem = public_base_problem(value) if value else None
+        if problem:
+            raise ValueError(problem)
+        return value
 
     @model_validator(mode="before")
     @classmethod
@@ -301,6 +416,12 @@ def load(
     return LoadedSettings(settings, full, shown, toml, extras)
 
 
+# What to send instead, for settings whose pydantic pattern message would be a regex.
+_PATTERN_HINTS = {
+    "otwa_base_url": "give an http(s) URL with no spaces, e.g. https://otwa.cloud/api/v1",
+}
+
+
 def _describe(
     exc: ValidationError, raw: Mapping[str, Any], sources: Mapping[str, Source], shown: str
 ) -> str:
@@ -308,8 +429,8 @@ def _describe(
     error = exc.errors(include_url=False)[0]
     name = str(error["loc"][0]) if error["loc"] else ""
     message = str(error["msg"]).removeprefix("Value error, ")
-    if error["type"] == "string_pattern_mismatch" and name.endswith("_url"):
-        message = "give an http(s) URL with no spaces, e.g. https://otwa.cloud/api/v1"
+    if error["type"] == "string_pattern_mismatch" and name in _PATTERN_HINTS:
+        message = _PATTERN_HINTS[name]
     if not name:
         return f"settings: {message}"
     value = "***" if name in SECRETS else repr(raw.get(name))
@@ -323,9 +444,9 @@ def _describe(
 
 def shown_value(settings: Settings, name: str) -> str:
     """The value of ``name`` for display: secrets masked, strings bare."""
-    if name in SECRETS:
-        return "***"
     value = getattr(settings, name)
+    if name in SECRETS:
+        return "***" if value.get_secret_value() else ""
     return str(value)
 
 
@@ -336,6 +457,8 @@ def markdown_table() -> str:
         default = f.default.get_secret_value() if isinstance(f.default, SecretStr) else f.default
         if name == "otwa_rate_reserve":
             shown = "10 % of the limit"
+        elif default == "":
+            shown = "*(empty)*"
         else:
             shown = f"`{default}`"
         secret = " *(secret: environment only)*" if name in SECRETS else ""

@@ -58,3 +58,24 @@ def test_harness_runs_the_baseline_end_to_end(tmp_path: Path) -> None:
     text = out.read_text()
     assert text.startswith("# kept") and text.rstrip().endswith("kept too")
     assert "old" not in text and "| metric | target | baseline |" in text
+
+
+def test_the_sso_click_benchmark_runs_end_to_end(tmp_path: Path) -> None:
+    from bench import sso_clicks
+
+    numbers = sso_clicks.run(
+        clicks=6,
+        burst_orders=6,
+        burst_rate=50.0,
+        burst_clicks=4,
+        burst_interval=0.05,
+        time_scale=300.0,
+        workdir=tmp_path,
+        progress=lambda _m: None,
+    )
+    quiet, burst = numbers["quiet"], numbers["burst"]
+    assert quiet["statuses"] == {"302": 6} and burst["statuses"] == {"302": 4}
+    # The click includes the Otwa call it makes: never faster than the fastest raw call.
+    assert 0 < quiet["raw_otwa_p50_ms"] <= quiet["click_p99_ms"]
+    assert quiet["click_p50_ms"] <= quiet["click_p99_ms"] and burst["creates_sent"] == 6
+    assert set(sso_clicks.summary(numbers).splitlines()[0].split()) >= {"quiet:", "clicks"}

@@ -3,6 +3,7 @@ from a checkout and from an installed wheel (what `pip install .` gives a user).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -97,6 +98,29 @@ def _round_trip(command: list[str], work: Path, env: dict[str, str], log_path: P
         servers = _wait_for(running, 60)
         assert len(servers) == 1
         assert "demo-1" in servers[0]["label"]
+
+        def sso_link() -> dict[str, Any] | None:
+            """The link once the service is active (409 service_not_ready until then)."""
+            asked = subprocess.run(
+                [*command, "send", "--url", f"http://127.0.0.1:{bridge_port}", "--panel",
+                 "generic", "sso_link", "--service", "demo-1", "--client", "7"],
+                cwd=work, env=send_env, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            reply: dict[str, Any] = json.loads(asked.stdout)
+            if reply.get("ok") is not True:
+                assert reply["error"]["code"] == "service_not_ready", reply
+                return None
+            return reply
+
+        # dev generated an SSO secret into var/dev.env and points links at the bridge.
+        assert "BRIDGE_SSO_SECRETS=" in secrets
+        url = _wait_for(sso_link, 60)["result"]["url"]
+        assert url.startswith(f"http://127.0.0.1:{bridge_port}/sso/bsso_")
+        first = requests.get(url, allow_redirects=False, timeout=10)
+        assert first.status_code == 302
+        assert first.headers["Location"].startswith(f"http://127.0.0.1:{sandbox_port}/sso/")
+        second = requests.get(url, timeout=10)  # the page comes from the packaged templates
+        assert second.status_code == 410 and "already been used" in second.text
     finally:
         os.killpg(dev.pid, signal.SIGTERM)
         dev.wait(timeout=30)
@@ -125,6 +149,9 @@ def test_an_installed_wheel_runs_on_its_own(tmp_path: Path) -> None:
     )  # fmt: skip
     (wheel,) = dist.glob("otwa_bridge-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
+    assert {n for n in names if n.startswith("bridge/sso/templates/")} == {
+        f"bridge/sso/templates/{p.name}" for p in (ROOT / "bridge/sso/templates").glob("*.html")
+    }
     for needed in (
         "bridge/panels/schema/generic.schema.json",
         "bridge/panels/schema/whmcs.schema.json",

@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from bridge.logs import register_secret
 from bridge.signing import decode_secret
@@ -40,7 +41,8 @@ class PanelConfig:
     ``webhook_secret``: where the generic panel's outgoing signed webhooks go and the
     ``whsec_`` secret that signs them. ``notify_admins``: failures are reported to the
     panel's staff. ``welcome_email``: the WHMCS e-mail template sent once a new server's
-    IP and credentials are written back.
+    IP and credentials are written back. ``client_area_url``: where the SSO link pages send
+    a customer back to (the panel's client area; ``http(s)``).
     """
 
     name: str
@@ -56,6 +58,7 @@ class PanelConfig:
     webhook_secret_env: str = ""
     notify_admins: bool = False
     welcome_email: str | None = None
+    client_area_url: str | None = None
 
 
 def env_name(panel: str, what: str) -> str:
@@ -80,6 +83,15 @@ def _url(table: Mapping[str, Any], key: str, where: str) -> str | None:
     return value
 
 
+def _client_area(table: Mapping[str, Any], where: str) -> str | None:
+    """``client_area_url``: an absolute http(s) URL with a host, no user info (it becomes
+    the "Back to your client area" button of every SSO page)."""
+    url = _url(table, "client_area_url", where)
+    if url is not None and "@" in urlsplit(url).netloc:
+        raise PanelConfigError(f"{where} client_area_url = {url!r}: no user info in the URL")
+    return url
+
+
 def read_panel_config(
     name: str, table: Mapping[str, Any], env: Mapping[str, str], adapters: tuple[str, ...]
 ) -> PanelConfig:
@@ -90,8 +102,8 @@ def read_panel_config(
     ``whsec_`` secrets, newest first), ``api_url``, ``api_identifier_env``,
     ``api_secret_env``, ``api_access_key_env`` (defaults ``BRIDGE_<NAME>_API_IDENTIFIER``
     etc.), ``webhook_url``, ``webhook_secret_env`` (default ``BRIDGE_<NAME>_WEBHOOK_SECRET``),
-    ``notify_admins``, ``welcome_email``. Other keys (the products map) belong to
-    bridge.catalog. Raises :class:`PanelConfigError` naming the panel and key at fault.
+    ``notify_admins``, ``welcome_email``, ``client_area_url``. Other keys (the products map)
+    belong to bridge.catalog. Raises :class:`PanelConfigError` naming the panel and key at fault.
     """
     where = f"[panels.{name}]"
     if not PANEL_NAME.fullmatch(name):
@@ -141,5 +153,6 @@ def read_panel_config(
         webhook_secret_env=webhook_env,
         notify_admins=bool(table.get("notify_admins", False)),
         welcome_email=str(table["welcome_email"]) if table.get("welcome_email") else None,
+        client_area_url=_client_area(table, where),
         **creds,
     )

@@ -109,11 +109,13 @@ class WhmcsPanel(Panel):
     def schema_errors(self, body: Any) -> list[dict[str, str]]:
         """Errors against the branch the body's shape picks (generic envelope or WHMCS
         ``$params``), so they point at the field to fix."""
-        if not schemas.errors(self.SCHEMA, body):
+        if schemas.is_valid(self.SCHEMA, body):
             return []
         if isinstance(body, Mapping) and not is_generic(body):
-            return schemas.errors(self.SCHEMA, body, WHMCS_BODY)
-        return schemas.errors(GENERIC_SCHEMA, body)
+            found = schemas.explain(self.SCHEMA, body, WHMCS_BODY)
+        else:
+            found = schemas.explain(GENERIC_SCHEMA, body)
+        return found or schemas.errors(self.SCHEMA, body)
 
     def to_command(
         self, body: Mapping[str, Any], *, webhook_id: str, request_id: str | None = None

@@ -18,7 +18,7 @@ from typing import Any
 from bridge import store
 from bridge.logs import register_secret
 from bridge.otwa import errors
-from bridge.provisioning import crashpoints, keys
+from bridge.provisioning import crashpoints, keys, logins
 from bridge.provisioning import operations as ops
 from bridge.provisioning.context import Context
 from bridge.provisioning.failures import Refusal, Transient
@@ -405,7 +405,8 @@ def sso(ctx: Context) -> Done:
     """A one-time login link to the server's Otwa page (handed out once, never stored)."""
     _not_suspended(ctx)
     server_id = _require_server(ctx)
-    link = ctx.client().server_sso(server_id, next=ctx.op["params"].get("next"))
+    # The same mint as a click on the bridge's own links (logins.mint: one code path).
+    link = logins.mint(ctx.client(), server_id, ctx.op["params"].get("next"))
     return Done(
         ops.DONE,
         result={"server_id": server_id, "issued": True, "expires_in": link.expires_in},

@@ -127,13 +127,14 @@ def remember_answer(
 
 
 # Actions whose successful reply is a live credential: never kept, a replay is refused.
-SECRET_REPLIES = ("sso",)
+# sso: Otwa's one-time login URL; sso_link: the bridge's own link (a bearer token).
+SECRET_REPLIES = ("sso", "sso_link")
 
 
 def kept_for_replay(action: str, outcome: Outcome) -> Outcome:
-    """The reply stored for replays. A successful ``sso`` reply carries a one-time login
-    link, a bearer credential that must not rest in the database (and would be spent on
-    replay anyway), so its replay is a clear refusal instead of the link. So is a
+    """The reply stored for replays. A successful ``sso`` or ``sso_link`` reply carries a
+    login link, a bearer credential that must not rest in the database (and would be spent
+    on replay anyway), so its replay is a clear refusal instead of the link. So is a
     ``reset_password`` reply that revealed the new password (``params.reveal``)."""
     if action == "reset_password" and (outcome.body.get("result") or {}).get("password"):
         return Outcome(

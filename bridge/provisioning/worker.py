@@ -4,7 +4,8 @@ Several workers may run at once (separate processes, or threads): leases keep th
 each other's jobs, and the ``schedules`` table makes sure only one of them does each
 periodic duty per interval — the one ``GET /servers`` per ``BUILD_POLL_INTERVAL`` that
 follows every building server at once (and only when some build could have finished,
-``BUILD_MIN_SECONDS`` after it started), and the hourly pruning of remembered hooks.
+``BUILD_MIN_SECONDS`` after it started), and the hourly pruning of remembered hooks and
+of spent SSO link ids.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bridge.otwa import errors
 from bridge.provisioning import crashpoints, inbox, jobs, readcache, runner
 from bridge.provisioning import operations as ops
 from bridge.runtime import Bridge
+from bridge.sso.spent import prune as prune_spent_links  # listed beside the store: a table
 
 log = logging.getLogger("bridge.provisioning.worker")
 BUILT = ("running", "stopped")
@@ -121,19 +123,30 @@ def _build_lost(bridge: Bridge, db: sqlite_utils.Database, op: dict[str, Any], s
         runner.queue_notice(bridge, db, fresh, code, message)
 
 
-def prune_if_due(bridge: Bridge, db: sqlite_utils.Database) -> int:
-    """Forget hooks older than ``HOOK_DEDUPE_SECONDS``, at most once per hour across
-    every worker; the number forgotten."""
-    now = bridge.clock.now()
-    row = db.execute("SELECT next_at FROM schedules WHERE name = 'prune_hooks'").fetchone()
+def _due(db: sqlite_utils.Database, name: str, now: float, interval: float) -> bool:
+    """True when this process should do duty ``name`` now (and booked the next one)."""
+    row = db.execute("SELECT next_at FROM schedules WHERE name = ?", [name]).fetchone()
     if row is not None and row[0] > now:
-        return 0  # the common case, answered without taking the write lock
-    # No fsync: a lost schedule row only means pruning again.
+        return False  # the common case, answered without taking the write lock
+    # No fsync: a lost schedule row only means doing the duty again.
     with store.write(db, durable=False):
-        if not _claim_slot(db, "prune_hooks", now, PRUNE_EVERY):
-            return 0
-    readcache.prune(db, before=now - READ_CACHE_KEEP)
-    return inbox.prune(db, before=now - bridge.settings.hook_dedupe_seconds)
+        return _claim_slot(db, name, now, interval)
+
+
+def prune_if_due(bridge: Bridge, db: sqlite_utils.Database) -> int:
+    """At most once per hour across every worker: forget hooks older than
+    ``HOOK_DEDUPE_SECONDS`` and spent SSO link ids whose links have expired
+    (:func:`bridge.sso.spent.prune`) and shared reads nobody asked for in a day; the number
+    of rows forgotten."""
+    now = bridge.clock.now()
+    pruned = 0
+    if _due(db, "prune_hooks", now, PRUNE_EVERY):
+        pruned += inbox.prune(db, before=now - bridge.settings.hook_dedupe_seconds)
+    if _due(db, "prune_sso_links", now, PRUNE_EVERY):
+        pruned += prune_spent_links(db, now)
+    if _due(db, "prune_read_cache", now, PRUNE_EVERY):
+        pruned += readcache.prune(db, before=now - READ_CACHE_KEEP)
+    return pruned
 
 
 def work_once(bridge: Bridge, db: sqlite_utils.Database, owner: str) -> bool:

@@ -78,17 +78,20 @@ def follow(token: str, *, now: float, parts: Collaborators) -> Click:
 
 
 def _open(claims: LinkClaims, parts: Collaborators) -> Click:
-    """Re-check the service, mint the Otwa URL and guard it (the link is already spent)."""
-    try:
-        record = parts.lookup(claims.panel, claims.service_id)
-    except Exception:
-        log.exception("sso service lookup failed", extra=_fields(claims))
-        return Click(refusal=Refusal.ERROR, panel=claims.panel)
-    refusal = service_refusal(record, client_id=claims.client_id, target=claims.target)
-    if refusal is not None:
-        return _refuse(refusal, claims)
-    assert record is not None  # service_refusal() refused None
-    server_id = record.server_id if claims.target is Target.SERVER else None
+    """Re-check the service, mint the Otwa URL and guard it (the link is already spent).
+    A staff link (``account``) has no service to re-check: it opens the whole dashboard."""
+    server_id: str | None = None
+    if claims.target is not Target.ACCOUNT:
+        try:
+            record = parts.lookup(claims.panel, claims.service_id)
+        except Exception:
+            log.exception("sso service lookup failed", extra=_fields(claims))
+            return Click(refusal=Refusal.ERROR, panel=claims.panel)
+        refusal = service_refusal(record, client_id=claims.client_id, target=claims.target)
+        if refusal is not None:
+            return _refuse(refusal, claims)
+        assert record is not None  # service_refusal() refused None
+        server_id = record.server_id if claims.target is Target.SERVER else None
     try:
         url = parts.mint(server_id, claims.next_path)
     except Exception as exc:

@@ -2,7 +2,9 @@
 answers become refusals.
 
 * :class:`Lookup` ``(panel, service_id) -> ServiceRecord | None``: the service as the
-  bridge knows it now (None: no such service). Must not call Otwa.
+  bridge knows it now (None: no such service). Must not call Otwa. In the app it is
+  :func:`bridge.provisioning.logins.lookup` (provisioning owns the services table, and
+  :class:`ServiceRecord` / :class:`ServiceState` with it; they are re-exported here).
 * :class:`Mint` ``(server_id | None, next_path | None) -> url``: a fresh Otwa login URL,
   ``POST /servers/:id/sso`` with a server id, ``POST /sso`` (whole dashboard) without. It
   goes through the shared budget as an interactive call and raises the
@@ -11,33 +13,23 @@ answers become refusals.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
 from bridge.otwa import errors as otwa_errors
 from bridge.otwa.client import OtwaClient
+from bridge.provisioning.logins import ServiceRecord, ServiceState, mint
 from bridge.sso.pages import Refusal
 from bridge.sso.tokens import Target
 
-
-class ServiceState(StrEnum):
-    """A service as far as SSO cares. Map ``provisioning`` and ``failed`` to PENDING,
-    ``terminating`` to TERMINATED, and an active but suspended service to SUSPENDED."""
-
-    ACTIVE = "active"
-    PENDING = "pending"
-    SUSPENDED = "suspended"
-    TERMINATED = "terminated"
-
-
-@dataclass(frozen=True)
-class ServiceRecord:
-    """What :class:`Lookup` answers: the service's state, owner and current Otwa server."""
-
-    state: ServiceState
-    client_id: str
-    server_id: str | None
+__all__ = [
+    "Lookup",
+    "Mint",
+    "ServiceRecord",
+    "ServiceState",
+    "mint_refusal",
+    "mint_with",
+    "service_refusal",
+]
 
 
 class Lookup(Protocol):
@@ -52,14 +44,13 @@ def mint_with(client: OtwaClient) -> Mint:
     """A :class:`Mint` over ``client``: ``POST /servers/:id/sso`` for a server, ``POST /sso``
     for the dashboard. Give it a client with ``priority="interactive"`` (a customer is
     waiting) and few retries with a short timeout: a slow click is answered with a page.
-    The ``sso`` hook action can use the same callable (one code path for both)."""
+    It is :func:`bridge.provisioning.logins.mint`, the one code path the ``sso`` hook
+    action uses too."""
 
-    def mint(server_id: str | None, next_path: str | None, /) -> str:
-        if server_id is not None:
-            return client.server_sso(server_id, next=next_path).url
-        return client.sso(next=next_path).url
+    def mint_url(server_id: str | None, next_path: str | None, /) -> str:
+        return mint(client, server_id, next_path).url
 
-    return mint
+    return mint_url
 
 
 def service_refusal(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
+from bridge.settings import public_base_problem
 from bridge.sso.collaborators import ServiceRecord, service_refusal
 from bridge.sso.pages import Refusal
 from bridge.sso.tokens import IssuedLink, Target
@@ -47,27 +47,10 @@ def issue_refusal(
     return IssueRefusal(code, status, message.format(s=service_id) + " No link was issued.")
 
 
-def public_base_problem(value: str) -> str | None:
-    """Why ``value`` cannot be the bridge's public base URL; None when it can. It must be
-    an absolute ``https`` URL (``http`` only on loopback, for development) with a host and
-    no query, fragment or user info; a path prefix is fine (``https://h/bridge``)."""
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return "PUBLIC_BASE_URL does not parse as a URL."
-    host = parts.hostname or ""
-    if not host or "@" in parts.netloc or parts.query or parts.fragment:
-        return "PUBLIC_BASE_URL must be scheme://host[:port][/path], nothing more."
-    if parts.scheme == "https" or (
-        parts.scheme == "http" and host in ("127.0.0.1", "localhost", "::1")
-    ):
-        return None
-    return "PUBLIC_BASE_URL must be https (http only on loopback, for development)."
-
-
 def reply(issued: IssuedLink, public_base_url: str) -> dict[str, str]:
     """``{"url": "<public base>/sso/<token>", "expires_at": "YYYY-MM-DDTHH:MM:SSZ"}``.
-    Raises ``ValueError`` for a bad ``public_base_url`` (see :func:`public_base_problem`).
+    Raises ``ValueError`` for a bad ``public_base_url``
+    (:func:`bridge.settings.public_base_problem`, the rule the setting is loaded with).
     The URL is a bearer credential: hand it to the panel, never store or log it."""
     problem = public_base_problem(public_base_url)
     if problem:

@@ -41,10 +41,14 @@ _ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 
 
 class Target(StrEnum):
-    """What the login opens: one server's page, or the reseller's whole dashboard."""
+    """What the login opens: one server's page or the reseller's whole dashboard, for a
+    client's service; or the whole dashboard for the reseller's staff (``account``: no
+    service behind it, nothing to re-check at the click; the panel offers it to staff only,
+    e.g. WHMCS AdminSingleSignOn)."""
 
     SERVER = "server"
     DASHBOARD = "dashboard"
+    ACCOUNT = "account"
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ class LinkSigner:
         try:
             target = Target(target)
         except ValueError:
-            raise ValueError("The target must be 'server' or 'dashboard'.") from None
+            raise ValueError("The target must be 'server', 'dashboard' or 'account'.") from None
         if next_path is not None:
             problem = deep_link_problem(next_path)
             if problem:
@@ -242,7 +246,7 @@ def _claims_or_none(payload: Any) -> LinkClaims | None:
         return None
     if next_path is not None and deep_link_problem(next_path) is not None:
         return None
-    if payload["t"] not in (Target.SERVER.value, Target.DASHBOARD.value):
+    if payload["t"] not in {target.value for target in Target}:
         return None
     return LinkClaims(
         panel=payload["p"],

@@ -1,4 +1,5 @@
-"""HTTP surface of the bridge: blueprints, the app's Bridge and the request's connection."""
+"""HTTP surface of the bridge: blueprints (hooks, health, metrics, SSO links), the app's
+Bridge and the request's connection."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ def _close_db(_exc: BaseException | None = None) -> None:
 def init_app(app: Flask, bridge: Bridge) -> None:
     """Keep ``bridge`` on the app, register teardown and every blueprint; migrate the
     database once at start-up."""
-    from bridge.web import health, hooks, metrics
+    from bridge.web import health, hooks, metrics, sso
 
     app.extensions[EXTENSION] = bridge
     bridge.migrate()
@@ -43,3 +44,4 @@ def init_app(app: Flask, bridge: Bridge) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(metrics.bp)
+    app.register_blueprint(sso.blueprint(bridge))

@@ -3,6 +3,7 @@ no job queued (``validate``: the products map only; the reads ``status``, ``usag
 ``unlinked_servers``, ``reconcile``, ``catalog`` and ``test_connection``: an interactive
 Otwa call in the shared budget, shared between processes for a few seconds). Each maps to
 one function of the area that owns the answer; every one replies ``"operation": null``.
+``sso_link``: a signed bridge link, no Otwa call.
 
 The reply is still remembered under the hook's ``webhook-id`` (a replay gets it again,
 verbatim); actions whose reply is a credential are listed in ``SECRET_REPLIES`` and their
@@ -18,6 +19,7 @@ import sqlite_utils
 from bridge.commands import Command, Outcome
 from bridge.provisioning import checks, fleet_reads, service_reads
 from bridge.runtime import Bridge
+from bridge.web import sso
 
 Answer = Callable[[Bridge, sqlite_utils.Database, Command], Outcome]
 
@@ -29,4 +31,5 @@ ANSWERS: dict[str, Answer] = {
     "unlinked_servers": fleet_reads.unlinked_servers,
     "reconcile": fleet_reads.reconcile,
     "catalog": fleet_reads.catalog,
+    "sso_link": sso.answer_sso_link,
 }

@@ -23,8 +23,9 @@ def make_stack(
     sandbox: Sandbox,
     whmcs: FakeWhmcs,  # noqa: F811
 ) -> Iterator[StackFactory]:
-    """``make_stack(overrides, whmcs=..., gunicorn_workers=1)``: an unstarted E2EStack on
-    the session sandbox (reset) and fake WHMCS (reset); every one made is stopped at the end."""
+    """``make_stack(overrides, whmcs=..., gunicorn_workers=1, **BridgeEnv keywords)``: an
+    unstarted E2EStack on the session sandbox (reset) and fake WHMCS (reset); every one made
+    is stopped at the end."""
     made: list[E2EStack] = []
 
     def factory(
@@ -32,9 +33,15 @@ def make_stack(
         *,
         panel: FakeWhmcs | None = None,
         gunicorn_workers: int = 1,
+        **kwargs: Any,
     ) -> E2EStack:
         stack = E2EStack(
-            tmp_path, sandbox, panel or whmcs, overrides, gunicorn_workers=gunicorn_workers
+            tmp_path,
+            sandbox,
+            panel or whmcs,
+            overrides,
+            gunicorn_workers=gunicorn_workers,
+            **kwargs,
         )
         made.append(stack)
         return stack

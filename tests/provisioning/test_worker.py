@@ -57,13 +57,13 @@ def test_a_worker_killed_mid_job_is_replaced_after_its_lease(
 ) -> None:
     env = BridgeEnv(tmp_path, sandbox, whmcs, {"JOB_LEASE_SECONDS": 2.0, "OTWA_TIMEOUT": 10})
     op_id = env.record(env.command("create", "k1"))  # queued, never tried inline
-    sandbox.faults(1.0, ["timeout"], methods=["POST"], paths=["/servers"], delay=30)
+    sandbox.set_latency(60, ["POST /api/v1/servers"])  # Otwa holds the order
     first = env.worker_process("doomed").start()
     env.wait_for(lambda: env.jobs(op_id)[0]["state"] == "leased", what="job leased")
-    sandbox.wait_in_flight(1)  # the POST is now held by the sandbox
+    sandbox.wait_in_flight(1, route="POST /api/v1/servers")  # the POST is held now
     first.kill()  # SIGKILL: no clean-up, the lease stays
     killed_at = time.monotonic()
-    sandbox.clear_faults()
+    sandbox.set_latency(0)  # Otwa finishes the order nobody is waiting for
     job = env.jobs(op_id)[0]
     assert job["state"] == "leased" and job["attempts"] == 1
     with env.worker("rescuer"):

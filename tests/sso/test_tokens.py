@@ -40,6 +40,11 @@ def test_dashboard_links_carry_their_deep_link(signer: LinkSigner) -> None:
     assert claims.target is Target.DASHBOARD and claims.next_path == "/billing"
 
 
+def test_staff_account_links_name_no_service_of_their_own(signer: LinkSigner) -> None:
+    issued = signer.issue(panel="whmcs", service_id="0", client_id="0", target="account", now=T0)
+    assert signer.verify(issued.token, now=T0).target is Target.ACCOUNT
+
+
 def test_expiry_follows_the_clock_and_keeps_the_claims(signer: LinkSigner) -> None:
     issued = signer.issue(**LINK, now=T0, ttl=60)
     assert signer.verify(issued.token, now=T0 + 59.999).jti == issued.claims.jti

@@ -46,6 +46,7 @@ adapter = "whmcs"
 api_url = "{api_url}"
 notify_admins = true
 label_template = "{{panel}}-{{service}}-g{{generation}}"
+{panel_keys}
 
 [panels.whmcs.os]
 option = "Operating System"
@@ -85,6 +86,7 @@ class BridgeEnv:
         api_url: str | None = None,
         clock: Clock | None = None,
         extra_toml: str = "",
+        panel_keys: str = "",
     ) -> None:
         self.tmp = tmp
         self.sandbox = sandbox
@@ -92,7 +94,10 @@ class BridgeEnv:
         self.db_path = tmp / "bridge.sqlite"
         self.config_path = tmp / "bridge.toml"
         url = api_url or (whmcs.api_url if whmcs else "http://127.0.0.1:9/includes/api.php")
-        self.config_path.write_text(PANEL_TOML.format(api_url=url) + extra_toml)
+        # panel_keys: more keys of [panels.whmcs] (e.g. client_area_url = "...").
+        self.config_path.write_text(
+            PANEL_TOML.format(api_url=url, panel_keys=panel_keys) + extra_toml
+        )
         scale = sandbox.time_scale
         self.values: dict[str, Any] = {
             "CONFIG": str(self.config_path),

@@ -38,6 +38,7 @@ HARNESS = Path(__file__).with_name("harness.php")
 SERVER_ACCESS_HASH = "canary-accesshash-7f3a9c"
 SERVICE_PASSWORD = "canary-svc-pw-Q8xz4L"
 CLIENT_PASSWORD = "canary-client-pw-M2k9"
+SSO_SECRET = "canary-sso-link-secret-0123456789abcdefghij"  # signs the bridge's SSO links
 
 WHMCS_SERVER_ID = 3
 CLIENT_ID = 77
@@ -333,8 +334,9 @@ def php() -> str:
 def stack(tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs) -> Iterator[Stack]:  # noqa: F811
     """gunicorn + one worker on the reset session sandbox and fake WHMCS, with the
     WHMCS-shaped products map; the fake WHMCS seeded and its API role set as documented."""
-    s = Stack(tmp_path, sandbox, whmcs)
+    s = Stack(tmp_path, sandbox, whmcs, {"SSO_SECRETS": SSO_SECRET})
     s.config_path.write_text(WHMCS_TOML.format(api_url=whmcs.api_url))
+    s.reconfigure(PUBLIC_BASE_URL=s.url)  # SSO links on (AdminSingleSignOn: sso_link)
     s.start(workers=1, serve=True)
     seed_world(whmcs, s.port)
     whmcs.set_role(BRIDGE_ROLE)

@@ -3,10 +3,8 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
 
-from bridge.commands import ACTIONS
 from tests.support.fake_whmcs import FakeWhmcs
 from tests.support.stack import Stack
 from tests.whmcs.conftest import WhmcsModule
@@ -203,13 +201,14 @@ def test_usage_update_writes_disk_and_bandwidth_to_whmcs(
     assert after - before == 1  # one GET /servers for the whole batch
 
 
-@pytest.mark.skipif(
-    "sso_link" not in ACTIONS,
-    reason="the bridge has no sso_link action yet (it arrives with bridge-minted SSO links)",
-)
 def test_admin_single_sign_on_opens_the_dashboard(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
     params = {**server_params(module, whmcs), "configoption1": "http://127.0.0.1"}
     reply = module.call("AdminSingleSignOn", params, context="admin")
-    assert reply["success"] is True and "/sso/" in reply["redirectTo"]
+    assert reply["success"] is True and reply["redirectTo"].startswith(f"{stack.url}/sso/")
+    # The bridge's one-time link: the staff member lands on the reseller's dashboard, once.
+    landed = requests.get(reply["redirectTo"], timeout=10)
+    assert landed.status_code == 200 and landed.url.startswith(f"{stack.sandbox.url}/dashboard")
+    again = requests.get(reply["redirectTo"], timeout=10)
+    assert again.status_code == 410 and "already been used" in again.text
