@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 from tests.support.fake_whmcs import BRIDGE_ROLE, FakeWhmcs
-from tests.support.stack import PANEL_TOML, BridgeEnv
+from tests.support.stack import BridgeEnv
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,16 +40,8 @@ def test_the_documented_role_is_what_the_bridge_calls() -> None:
     assert sorted(_documented()) == sorted(BRIDGE_ROLE) == sorted(_called_by_the_adapter())
 
 
-def _with_welcome_email(env: BridgeEnv, whmcs: FakeWhmcs) -> None:
-    toml = PANEL_TOML.format(api_url=whmcs.api_url).replace(
-        "notify_admins = true", 'notify_admins = true\nwelcome_email = "Otwa Welcome"'
-    )
-    env.config_path.write_text(toml)
-    env.reconfigure()
-
-
-def test_the_welcome_email_needs_send_email(env: BridgeEnv, whmcs: FakeWhmcs) -> None:
-    _with_welcome_email(env, whmcs)
+def test_the_welcome_email_needs_send_email(tmp_path: Path, sandbox, whmcs: FakeWhmcs) -> None:
+    env = BridgeEnv(tmp_path, sandbox, whmcs, panel_keys='welcome_email = "Otwa Welcome"')
     whmcs.set_role([a for a in BRIDGE_ROLE if a != "SendEmail"])
     op_id, _ = env.submit(env.command("create", "r1"))
     env.drain()

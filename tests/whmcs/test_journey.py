@@ -1,11 +1,11 @@
 """Issue 9's proof, end to end over php-cli, gunicorn, the worker, the sandbox and the fake
 WHMCS: a customer's whole service life in one run (order, client area in a real browser,
-reinstall, new password, SSO, suspend, unsuspend, terminate), an add-on that never touches
-its parent, the import of an existing server, and a page-view storm through gunicorn's
-processes that makes one Otwa call. The failure paths (402, a wrong secret, the bridge down
-or hung) are tests/whmcs/test_module.py's test_wallet_too_low_is_named_for_staff,
-test_wrong_secret_is_a_clear_error_and_changes_nothing, test_unreachable_bridge and
-test_a_bridge_that_never_answers_times_out_with_a_clear_error."""
+reinstall, new password, SSO through Otwa's link and the bridge's own, suspend, unsuspend,
+terminate), an add-on that never touches its parent, the import of an existing server, and
+a page-view storm through gunicorn's processes that makes one Otwa call. The failure paths
+(402, a wrong secret, the bridge down or hung) are tests/whmcs/test_module.py's
+test_wallet_too_low_is_named_for_staff, test_wrong_secret_is_a_clear_error_and_changes_nothing,
+test_unreachable_bridge and test_a_bridge_that_never_answers_times_out_with_a_clear_error."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from pathlib import Path
 
 import requests
 
-from bridge.commands import ACTIONS
 from tests.support.fake_whmcs import FakeWhmcs
 from tests.support.stack import Stack
 from tests.whmcs.conftest import WhmcsModule
@@ -79,11 +78,12 @@ def test_a_service_from_order_to_termination(
     # SSO into the control panel (the service's `sso`): a one-time link, used once.
     sso = module.call("ServiceSingleSignOn", spec, context="client")
     assert sso["success"] is True and requests.get(sso["redirectTo"], timeout=5).ok
-    admin_sso = module.call("AdminSingleSignOn", server_params(module, whmcs), context="admin")
-    if "sso_link" in ACTIONS:  # bridge-minted links: the SSO engineer's action
-        assert admin_sso["success"] is True and "/sso/" in admin_sso["redirectTo"]
-    else:  # not in this bridge yet: staff get a clear sentence, never a PHP warning
-        assert admin_sso["success"] is False and "unknown_action" in admin_sso["errorMsg"]
+    # Staff: the bridge's own one-time link (sso_link) into the reseller's dashboard.
+    staff = {**server_params(module, whmcs), "configoption1": "http://127.0.0.1"}
+    admin_sso = module.call("AdminSingleSignOn", staff, context="admin")
+    assert admin_sso["success"] is True, admin_sso
+    assert admin_sso["redirectTo"].startswith(f"{stack.url}/sso/")
+    assert requests.get(admin_sso["redirectTo"], timeout=10).status_code == 200
 
     # An add-on: attached to the parent's server; its cancellation never touches it.
     settings = {"1": "http://127.0.0.1", "6": "backup"}
