@@ -120,6 +120,7 @@ def from_settings(
         limit=settings.otwa_rate_limit,
         window=settings.otwa_rate_window,
         reserve=settings.otwa_rate_reserve,
+        margin=settings.otwa_rate_margin,
         clock=clock.now,
         sleep=clock.sleep,
     )

@@ -114,16 +114,27 @@ class Settings(BaseModel):
         4, ge=0, le=20, description="Retries of one Otwa call for transient failures."
     )
     otwa_rate_limit: int = Field(
-        90, ge=1, description="Otwa requests per window shared by all processes."
+        90,
+        ge=1,
+        description="Fallback: Otwa requests per window for all processes while Otwa's "
+        "rate-limit headers are unknown or stale (otherwise the budget spends what Otwa says "
+        "is left).",
     )
     otwa_rate_window: float = Field(
         60.0, gt=0, description="Length in seconds of the Otwa rate-limit window."
     )
     otwa_rate_reserve: int = Field(
-        -1,
+        2,
         ge=0,
-        description="Budget slots only interactive calls (SSO, status) may take; default 10 % "
-        "of OTWA_RATE_LIMIT. 0 lets background work (creates, polls) use the whole budget.",
+        description="Slots per window that background work (creates, polls) leaves for "
+        "interactive calls (SSO, client area); more while clicks need them.",
+    )
+    otwa_rate_margin: int = Field(
+        2,
+        ge=0,
+        le=50,
+        description="Slots of Otwa's X-RateLimit-Remaining never spent: room for requests no "
+        "answer has shown yet (another user of the key, clock skew).",
     )
     otwa_budget_path: str = Field(
         "var/otwa-budget.sqlite",
@@ -286,14 +297,14 @@ class Settings(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _reserve_default(cls, data: Any) -> Any:
-        """An unset reserve is 10 % of the limit (at least 1, below the limit)."""
-        if isinstance(data, dict) and data.get("otwa_rate_reserve") in (None, "", -1):
+    def _reserve_fits_the_limit(cls, data: Any) -> Any:
+        """An unset reserve never exceeds a small fallback limit (one slot below it)."""
+        if isinstance(data, dict) and data.get("otwa_rate_reserve") in (None, ""):
             try:
                 limit = int(data.get("otwa_rate_limit", 90))
             except (TypeError, ValueError):
-                return {**data, "otwa_rate_reserve": 0}  # the limit's own error is reported
-            data = {**data, "otwa_rate_reserve": min(max(0, limit - 1), max(1, round(limit * 0.1)))}
+                return data  # the limit's own error is reported
+            data = {**data, "otwa_rate_reserve": max(0, min(2, limit - 1))}
         return data
 
     @model_validator(mode="after")
@@ -455,9 +466,7 @@ def markdown_table() -> str:
     rows = ["| variable | default | what it does |", "|---|---|---|"]
     for name, f in Settings.model_fields.items():
         default = f.default.get_secret_value() if isinstance(f.default, SecretStr) else f.default
-        if name == "otwa_rate_reserve":
-            shown = "10 % of the limit"
-        elif default == "":
+        if default == "":
             shown = "*(empty)*"
         else:
             shown = f"`{default}`"

@@ -117,8 +117,8 @@ def test_settings_shows_variable_effective_value_and_source(tmp_path: Path) -> N
         "120",
         "toml",
     )
-    assert rows["BRIDGE_OTWA_RATE_RESERVE"]["value"] == "9"  # effective, not None
-    assert rows["BRIDGE_OTWA_RATE_RESERVE"]["source"] == "default"
+    assert rows["BRIDGE_OTWA_RATE_MARGIN"]["value"] == "2"
+    assert rows["BRIDGE_OTWA_RATE_MARGIN"]["source"] == "default"
     assert rows["BRIDGE_OTWA_API_KEY"]["value"] == "***"
     assert "otwa_canary_key_0123456789" not in r.stdout + r.stderr
 

@@ -246,6 +246,9 @@ class OtwaClient:
                 allow_redirects=False,
             )
         except requests.RequestException as exc:
+            if call.budgeted:
+                assert self.budget is not None
+                self.budget.observe(self._api_key)  # no answer: the slot is not in flight
             error = _transport_error(call, exc, self.timeout)
             self._log(call, None, attempt, call.request_id, _ms(started), False, error)
             raise error from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,10 +38,13 @@ class Remembered:
 
 @dataclass(frozen=True)
 class Accepted:
-    """A new hook, recorded: its operation and the job leased for the inline attempt."""
+    """A new hook, recorded: its operation and either the job leased for the inline
+    attempt (``claimed``), or, when the work could only be queued, the reply already kept
+    for replays (``reply``: nothing is left to try inline)."""
 
     operation_id: str
     claimed: dict[str, Any] | None
+    reply: Outcome | None = None
 
 
 def find(db: sqlite_utils.Database, panel: str, webhook_id: str) -> Remembered | None:
@@ -60,15 +64,44 @@ def accept(
     *,
     digest: str,
     request_id: str,
+    render: Callable[[Outcome], Outcome] = lambda outcome: outcome,
 ) -> Accepted | Remembered:
     """Record a verified hook's command in ONE durable transaction: the hook row, the
     operation and its job, and the inline lease. A concurrent delivery of the same
-    webhook-id that won the race is returned instead (answer it as a replay)."""
+    webhook-id that won the race is returned instead (answer it as a replay).
+
+    When Otwa's budget is known to be spent (a burst), a create is not tried inline: its
+    job is due when a slot frees, and its reply (``render``-ed for the panel) is kept in
+    the same transaction, so the hook costs one write transaction in all."""
     with store.write(db):
         seen = find(db, command.panel, command.webhook_id)
         if seen is not None:
             return seen
         operation_id = intake.record(db, command, bridge)
+        queued = runner.queue_while_spent(db, bridge, command, operation_id)
+        if queued is not None:
+            reply = render(queued)
+            kept = kept_for_replay(command.action, reply)
+            now = bridge.clock.now()
+            db.execute(
+                "INSERT INTO webhook_events (panel, webhook_id, received_at, action, service_id,"
+                " body_sha256, request_id, operation_id, status, reply, replied_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    command.panel,
+                    command.webhook_id,
+                    now,
+                    command.action,
+                    command.service_id,
+                    digest,
+                    request_id,
+                    operation_id,
+                    kept.status,
+                    encode(kept).decode(),
+                    now,
+                ],
+            )
+            return Accepted(operation_id, None, reply)
         # Plain SQL: sqlite-utils' insert() looks the table up in sqlite_master first.
         db.execute(
             "INSERT INTO webhook_events (panel, webhook_id, received_at, action, service_id,"

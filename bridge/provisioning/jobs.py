@@ -95,7 +95,10 @@ def claim(
 ) -> dict[str, Any] | None:
     """Lease the next due job (or exactly ``job_id`` when it is claimable); None if none.
 
-    The claim is one ``UPDATE ... RETURNING`` so two claimers can never get the same job.
+    ``run`` jobs (the orders and changes themselves) go before write-backs, notices and
+    delayed destroys: in a burst, Otwa's slots go to creates first; a write-back only
+    fetches what a finished server will still have later. The claim is one
+    ``UPDATE ... RETURNING`` so two claimers can never get the same job.
     """
     t = now
     params: dict[str, Any] = {"now": t, "owner": owner, "until": t + lease_seconds}
@@ -111,7 +114,7 @@ def claim(
         UPDATE jobs SET state = 'leased', lease_owner = :owner, lease_expires_at = :until,
             attempts = attempts + 1, updated_at = :now
         WHERE id = (SELECT j.id FROM jobs j WHERE {where} AND {_CLAIMABLE.replace(":due", due)}
-                    ORDER BY j.run_after, j.id LIMIT 1)
+                    ORDER BY j.kind != 'run', j.run_after, j.id LIMIT 1)
         RETURNING *
     """  # noqa: S608 - only our constants are interpolated
     return _row(db.execute(sql, params))
@@ -182,6 +185,20 @@ def release(
         " WHERE id = ? AND lease_owner = ? AND state = 'leased'",
         [now + delay, now, job["id"], job["lease_owner"]],
     )
+
+
+def run_due(db: sqlite_utils.Database, *, now: float) -> bool:
+    """True while a ``run`` job is due and not taken: work waiting for Otwa's slots."""
+    row = db.execute(
+        "SELECT 1 FROM jobs WHERE state = 'ready' AND kind = 'run' AND run_after <= ? LIMIT 1",
+        [now],
+    ).fetchone()
+    return row is not None
+
+
+def postpone(db: sqlite_utils.Database, job_id: int, *, until: float) -> None:
+    """A ready job not due before ``until`` (e.g. when Otwa's budget frees a slot)."""
+    db.execute("UPDATE jobs SET run_after = ? WHERE id = ? AND state = 'ready'", [until, job_id])
 
 
 def hand_over(db: sqlite_utils.Database, job_id: int, *, now: float) -> None:

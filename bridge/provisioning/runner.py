@@ -16,7 +16,7 @@ from typing import Any
 import sqlite_utils
 
 from bridge import store
-from bridge.commands import Outcome
+from bridge.commands import Command, Outcome
 from bridge.errors import error_body
 from bridge.otwa import errors
 from bridge.provisioning import actions, crashpoints, jobs, readcache, writeback
@@ -322,6 +322,37 @@ def claim_inline(
         return None
     ops.mark_inline(db, operation_id, now=now)
     return claimed
+
+
+# Work whose inline attempt is pointless while the budget is spent: it would only fail to
+# get a slot and be queued. Creates are the launch-day burst.
+_QUEUE_WHILE_SPENT = ("create",)
+SPENT_REASON = "the shared Otwa request budget is used up for now"
+
+
+def queue_while_spent(
+    db: sqlite_utils.Database, bridge: Bridge, command: Command, operation_id: str
+) -> Outcome | None:
+    """Inside the hook's record transaction: when this process knows Otwa's budget has no
+    background slot before some time T (``Budget.spent_until``, no database round trip),
+    make a queued create's job due at T and return the reply (202, queued); else None and
+    the hook tries the work inline as usual."""
+    if command.action not in _QUEUE_WHILE_SPENT:
+        return None
+    api_key = bridge.settings.otwa_api_key.get_secret_value()
+    until = bridge.budget.spent_until(api_key, priority="background")
+    if until is None:
+        return None
+    op = ops.get(db, operation_id)
+    if op is None or op["state"] != ops.QUEUED:
+        return None  # e.g. a retried create answered from its existing operation
+    job = jobs.open_job(db, operation_id, ("run",))
+    if job is None or job["state"] != jobs.READY or job["attempts"]:
+        return None
+    now = bridge.clock.now()
+    jobs.postpone(db, job["id"], until=until)
+    ops.note_trouble(db, op, SPENT_REASON, now=now)
+    return ops.render(op)
 
 
 def run_inline(bridge: Bridge, operation_id: str, claimed: Any = _CLAIM_HERE) -> Outcome:

@@ -45,11 +45,14 @@ def _claim_slot(db: sqlite_utils.Database, name: str, now: float, interval: floa
 
 
 def poll_builds(bridge: Bridge, db: sqlite_utils.Database) -> bool:
-    """One batch poll if due: ``GET /servers`` once, then move finished builds on.
-
-    Returns True when a poll was made.
+    """One batch poll if due and no order is waiting for a slot: ``GET /servers`` once,
+    then move finished builds on. Returns True when a poll was made.
     """
     now = bridge.clock.now()
+    if jobs.run_due(db, now=now):
+        # Orders are waiting for Otwa's slots: they go first. The servers build whether
+        # or not anyone polls them; the poll comes once the orders are out.
+        return False
     with store.write(db):
         if not ops.build_due(db, now):
             return False

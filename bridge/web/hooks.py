@@ -167,9 +167,17 @@ def intake(panel: str) -> Response:
         return _json_reply(answered.status, inbox.encode(answered))
     bridge.catalog.validate(command)
     checks.before_recording(bridge, db, command)
-    accepted = inbox.accept(bridge, db, command, digest=digest, request_id=g.request_id)
+    accepted = inbox.accept(
+        bridge, db, command, digest=digest, request_id=g.request_id, render=adapter.render
+    )
     if isinstance(accepted, inbox.Remembered):  # a concurrent delivery won the race
         return _replay(panel, accepted, digest)
+    if accepted.reply is not None:  # queued for the budget, reply kept: nothing left to do
+        log.info(
+            "hook queued",
+            extra={**logx, "action": command.action, "operation_id": accepted.operation_id},
+        )
+        return _json_reply(accepted.reply.status, inbox.encode(accepted.reply))
     operation_id = accepted.operation_id
     log.info(
         "hook accepted",

@@ -117,10 +117,19 @@ def test_the_bridge_builds_a_client_per_key(sandbox: Sandbox, tmp_path: Path) ->
 def test_budget_exhausted_sends_nothing(
     make_client: Callable[..., OtwaClient], sandbox: Sandbox, tmp_path: Path
 ) -> None:
-    budget = Budget(tmp_path / "budget.sqlite", limit=3, window=60.0, reserve=1)
+    # Otwa's window, frozen so it cannot reset, spent down to 5 left outside the budget: the
+    # budget spends what Otwa says is left (less its margin of 2), not its own fallback limit.
+    requests.put(f"{sandbox.url}/_sandbox/clock", json={"timeScale": 0}, timeout=5)
+    for _ in range(95):
+        requests.get(
+            f"{sandbox.api}/account",
+            headers={"Authorization": "Bearer otwa_sandbox_default"},
+            timeout=5,
+        )
+    budget = Budget(tmp_path / "budget.sqlite", limit=90, window=60.0, reserve=1)
     client = make_client(budget=budget, budget_wait=0)
-    client.account()
-    client.account()
+    client.account()  # Otwa: 4 left; the budget: 4 - margin 2 = 2 free
+    client.account()  # 1 free: the reserved slot
     before = sandbox.state()["requests"]["total"]
     with pytest.raises(errors.BudgetExhausted) as exc:
         client.account()

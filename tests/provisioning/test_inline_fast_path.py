@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from bridge import store
 from bridge.provisioning import claim_inline, run_inline, runner
@@ -62,6 +63,14 @@ def test_budget_exhausted_create_waits_for_the_slot_not_the_hold(
         {"OTWA_RATE_LIMIT": 1, "INLINE_HOLD_SECONDS": 30.0, "JOB_BACKOFF_BASE": 0.01},
     )
     window = env.bridge.settings.otwa_rate_window
+    # The budget spends what Otwa says is left: leave Otwa 3 in a window frozen in place.
+    requests.put(f"{sandbox.url}/_sandbox/clock", json={"timeScale": 0}, timeout=5)
+    for _ in range(97):
+        requests.get(
+            f"{sandbox.api}/account",
+            headers={"Authorization": "Bearer otwa_sandbox_default"},
+            timeout=5,
+        )
     outcomes = [env.submit(env.command("create", f"b{i}")) for i in range(3)]
     queued = [(op_id, o) for op_id, o in outcomes if o.status == 202]
     assert queued, outcomes  # one slot per window: not every create got through

@@ -290,3 +290,37 @@ def test_one_worker_process_runs_jobs_on_several_threads(env: BridgeEnv, whmcs: 
     }
     assert len(owners) == 3, log
     assert log.count('"worker stopped"') == 3  # SIGTERM reached every thread's loop
+
+
+def test_in_a_burst_orders_go_before_write_backs_and_polls(
+    tmp_path: Path, sandbox: Sandbox, whmcs: FakeWhmcs
+) -> None:
+    from bridge import store
+    from bridge.provisioning import jobs
+    from bridge.provisioning import worker as provisioning_worker
+
+    env = BridgeEnv(tmp_path, sandbox, whmcs)
+    older = env.record(env.command("create", "o1"))
+    newer = env.record(env.command("create", "o2"))
+    db = store.connect(env.db_path)
+    now = env.bridge.clock.now()
+    with store.write(db):
+        # An older write-back, due before both orders' run jobs.
+        op = dict(env.op(older))
+        jobs.enqueue(db, op, "writeback", now=now - 60, max_attempts=3)
+        db.execute("UPDATE operations SET state = 'building', build_ready_at = 0")
+    with store.write(db):
+        first = jobs.claim(db, "t", 10.0, now=now)
+        second = jobs.claim(db, "t", 10.0, now=now)
+    assert first and second and {first["kind"], second["kind"]} == {"run"}
+    assert {first["operation_id"], second["operation_id"]} == {older, newer}
+    # While an order is due and untaken, nobody spends a slot on the batch poll.
+    with store.write(db):
+        db.execute("UPDATE jobs SET state = 'ready', lease_owner = NULL WHERE kind = 'run'")
+    routes_before = sandbox.state()["requests"]["byRoute"].get("GET /api/v1/servers", 0)
+    assert provisioning_worker.poll_builds(env.bridge, db) is False
+    assert sandbox.state()["requests"]["byRoute"].get("GET /api/v1/servers", 0) == routes_before
+    with store.write(db):
+        db.execute("UPDATE jobs SET state = 'done' WHERE kind = 'run'")
+    assert provisioning_worker.poll_builds(env.bridge, db) is True  # then it polls
+    db.close()
