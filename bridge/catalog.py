@@ -19,8 +19,8 @@ Configured per panel in config/bridge.toml (see docs/products-map.md)::
     "Istanbul" = "tr-ist-01"
 
     [panels.whmcs.addons."Extra IPv4"] # option name -> {value -> add-on type, "" = none}
-    "Yes" = "extra-ip"
-    "No" = ""
+    "1" = "extra-ip"                   # WHMCS sends a yes/no option as its quantity
+    "0" = ""                           # ("Yes"/"No" keys match the quantities too)
 
     [panels.whmcs.products.1]          # panel product id
     plan = "Starter"                   # Otwa plan by name or id
@@ -55,6 +55,10 @@ LABEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _-]{0,63}")
 HOST_LABEL_RE = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # Option values that mean "no add-on".
 NO_ADDON = {"", "none", "no", "0"}
+# Yes/no spellings: WHMCS sends a yes/no or quantity option as its quantity (0, 1, n), a
+# hand-written map may say "Yes"/"No". Any quantity n >= 1 is "on".
+SWITCH_ON = {"yes", "on", "true", "y"}
+SWITCH_OFF = {"no", "off", "false", "n", "none", ""}
 
 
 class CatalogConfigError(ValueError):
@@ -212,6 +216,44 @@ def valid_hostname(name: str | None) -> bool:
     return all(HOST_LABEL_RE.fullmatch(part) for part in name.lower().rstrip(".").split("."))
 
 
+def spellings(value: str) -> list[str]:
+    """The ways a panel may spell one option value, most specific first: the value as
+    sent, and for a ``value|Display`` pair (a sub-option named the WHMCS way, sent whole
+    by a hand-built body) its value part, then its display part."""
+    value = value.strip()
+    head, sep, tail = value.partition("|")
+    if not sep:
+        return [value]
+    return [v for v in (value, head.strip(), tail.strip()) if v]
+
+
+def switch(value: str) -> bool | None:
+    """A yes/no reading of ``value``: True for a quantity >= 1 or a "yes" word, False for
+    0 or a "no" word, None when it is neither (a label such as "Daily")."""
+    text = value.strip().lower()
+    if text.isdigit():
+        return int(text) >= 1
+    if text in SWITCH_ON:
+        return True
+    if text in SWITCH_OFF:
+        return False
+    return None
+
+
+def lookup(values: Mapping[str, Any], value: str) -> tuple[str, Any] | None:
+    """``(key, mapped)`` of the map entry ``value`` names: exactly, then any spelling of
+    it (see :func:`spellings`), then without regard to case; None when none does."""
+    for candidate in spellings(value):
+        if candidate in values:
+            return candidate, values[candidate]
+    lowered = {str(k).lower(): k for k in values}
+    for candidate in spellings(value):
+        key = lowered.get(candidate.lower())
+        if key is not None:
+            return key, values[key]
+    return None
+
+
 class Catalog:
     """Every panel's products map (see the module docstring for the TOML shape)."""
 
@@ -270,11 +312,13 @@ class Catalog:
         if value is None:
             return None
         value = str(value)
-        if value in panel.os_values:
-            return panel.os_values[value]
-        for key, choice in panel.os_values.items():
-            if key.lower() == value.lower() or value in (choice.os, choice.os_template):
-                return choice
+        found = lookup(panel.os_values, value)
+        if found is not None:
+            return found[1]  # type: ignore[no-any-return]
+        for candidate in spellings(value):
+            for choice in panel.os_values.values():
+                if candidate in (choice.os, choice.os_template):
+                    return choice
         raise refuse(
             "unmapped_option",
             f"OS {value!r} is not in [panels.{command.panel}.os.values]; map it to an Otwa "
@@ -286,16 +330,18 @@ class Catalog:
         value = command.options.get(panel.region_option) if panel.region_option else None
         if value is None:
             return product.region
-        region = panel.region_values.get(value)
+        found = lookup(panel.region_values, value)
+        region = str(found[1]) if found is not None else None
         if region is None:
-            if value in product.regions:
-                region = value
-            else:
-                raise refuse(
-                    "unmapped_option",
-                    f"Region choice {value!r} is not in [panels.{command.panel}.region.values].",
-                    details={"option": panel.region_option, "value": value},
-                )
+            # A value that already is a slug (of the map or the product) is taken as is.
+            slugs = set(panel.region_values.values()) | set(product.regions)
+            region = next((c for c in spellings(value) if c in slugs), None)
+        if region is None:
+            raise refuse(
+                "unmapped_option",
+                f"Region choice {value!r} is not in [panels.{command.panel}.region.values].",
+                details={"option": panel.region_option, "value": value},
+            )
         if product.regions and region not in product.regions:
             raise refuse(
                 "region_not_allowed",
@@ -311,11 +357,8 @@ class Catalog:
             value = command.options.get(option)
             if value is None:
                 continue
-            if value in values:
-                kind = values[value]
-            elif value.strip().lower() in NO_ADDON:
-                kind = ""
-            else:
+            kind = self._addon_kind(values, value)
+            if kind is None:
                 raise refuse(
                     "unmapped_option",
                     f"Add-on choice {value!r} of option {option!r} is not in "
@@ -331,6 +374,33 @@ class Catalog:
             if kind:
                 types.append(kind)
         return types
+
+    @staticmethod
+    def _addon_kind(values: Mapping[str, str], value: str) -> str | None:
+        """The add-on type an option value asks for ("" for none), or None when the map
+        cannot tell. A yes/no or quantity value matches a map key of the same yes/no
+        reading, so WHMCS's 0/1/n and a hand-written map's "Yes"/"No" meet either way."""
+        found = lookup(values, value)
+        if found is not None:
+            return str(found[1])
+        state = switch(value)
+        if state is not None:
+            kinds = {values[k] for k in values if switch(k) is state}
+            if len(kinds) == 1:
+                return kinds.pop()
+            if state is False:
+                return ""  # "no" needs no entry: nothing is ordered
+        if value.strip().lower() in NO_ADDON:
+            return ""
+        return None
+
+    def addon_options(self, panel: str, types: Iterable[str]) -> list[str]:
+        """The option names of ``panel``'s map that order any of ``types``."""
+        wanted = set(types)
+        table = self.panels.get(panel)
+        if table is None:
+            return []
+        return [o for o, values in table.addon_options.items() if wanted & set(values.values())]
 
     def label(self, command: Command, generation: int) -> str:
         """The Otwa label of the command's server at ``generation``; recognisable later."""

@@ -29,6 +29,12 @@ ACTIONS: tuple[str, ...] = (
     "invoice_paid",
     "sso_link",
     "validate",
+    "adopt",
+    # Additive, not pinned in DESIGN.md (docs/hooks.md): reads for panels' import, usage,
+    # daily check and product editor.
+    "unlinked_servers",
+    "reconcile",
+    "catalog",
 )
 
 
@@ -40,7 +46,9 @@ class Command:
     (config/bridge.toml); ``params`` are action-specific (``power``: ``{"action": "stop"}``,
     ``rename``: ``{"label": ...}``, ``reinstall``: ``{"os": ...}``, ``add_addon``:
     ``{"type": "backup"}``, ``terminate``: ``{"grace_seconds": 0}``, ``sso_link``:
-    ``{"target": "dashboard", "next": "/dashboard/billing"}``...).
+    ``{"target": "dashboard", "next": "/dashboard/billing"}``, ``adopt``:
+    ``{"server_id": ...}``, ``reset_password``: ``{"reveal": true}``, ``status``:
+    ``{"detail": "client"}``, ``usage``/``reconcile``: ``{"services": [...]}``...).
     """
 
     panel: str

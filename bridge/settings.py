@@ -239,6 +239,29 @@ class Settings(BaseModel):
         """The SSO link secrets, newest first; empty when none are set."""
         return _split_secrets(self.sso_secrets.get_secret_value())
 
+    # -- WHMCS and client-area reads --------------------------------------------------
+    read_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=300,
+        description="How long an Otwa read (a server, its live stats, the server list) is "
+        "shared by every page view and process, s; 0 asks Otwa each time.",
+    )
+    read_timeout: float = Field(
+        5.0,
+        gt=0,
+        le=30,
+        description="Seconds a read hook (status, usage, reconcile...) waits for Otwa, its "
+        "budget slot included, before answering 503 otwa_unavailable.",
+    )
+    stats_history_samples: int = Field(
+        30,
+        ge=0,
+        le=1000,
+        description="Live samples kept per server for the client area's charts (one per "
+        "read, at most one per read_cache_seconds).",
+    )
+
     @field_validator("sso_secrets")
     @classmethod
     def _sso_secrets_long_enough(cls, value: SecretStr) -> SecretStr:

@@ -197,3 +197,84 @@ def test_example_config_loads() -> None:
     cat = Catalog.from_toml(tomllib.loads(path.read_text()))
     p = cat.place(replace(cmd(), options={"Operating System": "Ubuntu 22.04"}), 1)
     assert (p.plan, p.os, p.region) == ("Starter", "ubuntu-22.04", "tr-ist-01")
+
+
+# -- option values as WHMCS sends them (docs/products-map.md, "Option values") ---------------
+
+WHMCS_MAP = Catalog.from_toml(
+    tomllib.loads(
+        """
+[panels.whmcs.os]
+option = "os"
+default = "ubuntu-24.04"
+[panels.whmcs.os.values]
+"ubuntu-24.04" = "ubuntu-24.04"
+"Debian 12" = "debian-12"
+[panels.whmcs.region]
+option = "Location"
+[panels.whmcs.region.values]
+"Istanbul" = "tr-ist-01"
+[panels.whmcs.addons."Extra IPv4"]
+"1" = "extra-ip"
+"0" = ""
+[panels.whmcs.addons."Backups"]
+"Yes" = "backup"
+"No" = ""
+[panels.whmcs.products.1]
+plan = "Starter"
+regions = ["tr-ist-01", "de-fra-01"]
+"""
+    )
+)
+
+
+def _placed(**options: str) -> Placement:
+    return WHMCS_MAP.place(cmd(options=options), 1)
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        # a yes/no option arrives as its quantity; n >= 1 is "on"
+        ({"Extra IPv4": "1"}, ["extra-ip"]),
+        ({"Extra IPv4": "3"}, ["extra-ip"]),
+        ({"Extra IPv4": "0"}, []),
+        # a hand-written map keyed "Yes"/"No" matches the quantities too, and the reverse
+        ({"Backups": "1"}, ["backup"]),
+        ({"Backups": "0"}, []),
+        ({"Extra IPv4": "Yes", "Backups": "yes"}, ["extra-ip", "backup"]),
+        ({"Extra IPv4": "No"}, []),
+    ],
+)
+def test_yes_no_and_quantities_match_either_spelling(options, expected) -> None:
+    assert _placed(**options).addon_types == expected
+
+
+def test_sub_option_values_and_display_labels_both_match() -> None:
+    # "value|Display" arrives as its value; a map keyed by the display label still matches
+    # through the Otwa slug it maps to, and a body carrying the pair whole matches too.
+    assert _placed(os="ubuntu-24.04").os == "ubuntu-24.04"
+    assert _placed(os="debian-12").os == "debian-12"
+    assert _placed(os="Debian 12").os == "debian-12"
+    assert _placed(os="debian-12|Debian 12").os == "debian-12"
+    assert _placed(os="UBUNTU-24.04").os == "ubuntu-24.04"
+    assert _placed(Location="tr-ist-01").region == "tr-ist-01"
+    assert _placed(Location="Istanbul").region == "tr-ist-01"
+    assert _placed(Location="tr-ist-01|Istanbul").region == "tr-ist-01"
+    assert _placed(Location="de-fra-01").region == "de-fra-01"  # an allowed slug as is
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"Extra IPv4": "Daily"}, {"os": "windows-3.11"}, {"Location": "Mars"}],
+)
+def test_what_neither_spelling_names_is_still_unmapped(options) -> None:
+    with pytest.raises(BridgeError) as exc:
+        _placed(**options)
+    assert exc.value.code == "unmapped_option"
+    assert exc.value.details["option"] == next(iter(options))
+
+
+def test_addon_options_names_the_options_ordering_a_type() -> None:
+    assert WHMCS_MAP.addon_options("whmcs", ["extra-ip"]) == ["Extra IPv4"]
+    assert WHMCS_MAP.addon_options("whmcs", ["ip-class"]) == []

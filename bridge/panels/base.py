@@ -28,7 +28,8 @@ from bridge.panels.config import PanelConfig
 SERVER_READY = "server.ready"  # a new server's IPs and credentials
 SERVER_REINSTALLED = "server.reinstalled"  # same server, new OS and credentials
 PASSWORD_RESET = "password.reset"  # noqa: S105 - an event name: new credentials
-WRITEBACK_EVENTS = (SERVER_READY, SERVER_REINSTALLED, PASSWORD_RESET)
+SERVER_ADOPTED = "server.adopted"  # an existing server linked to the service (adopt)
+WRITEBACK_EVENTS = (SERVER_READY, SERVER_REINSTALLED, PASSWORD_RESET, SERVER_ADOPTED)
 
 
 class PanelUnavailable(Exception):

@@ -1,10 +1,14 @@
 """The WHMCS panel: the module's ``$params`` vocabulary in, the WHMCS API out.
 
 In: the PHP module (webhooks/whmcs) forwards the module's ``$params``: ``serviceid``,
-``pid``, ``userid``, ``domain``, ``configoptions`` (customer-chosen options by name, values
-either ``Label`` or ``id|Label``), ``customfields``, ``clientsdetails``; plus ``action`` and
-``params``. WHMCS function names (``CreateAccount``...) are accepted as action spellings,
-and so is the generic envelope. The service password in ``$params`` is never read.
+``pid``, ``userid``, ``domain``, ``configoptions`` (customer-chosen options by the option
+name's part before ``|``; values as WHMCS sends them: a sub-option's part before ``|``, a
+yes/no or quantity option's quantity; the products map matches them, see
+docs/products-map.md), ``customfields``, ``clientsdetails``; plus ``action`` and
+``params``. A product add-on's call carries ``addonid`` (``serviceid`` is the parent) and
+may only be ``add_addon``. WHMCS function names (``CreateAccount``...) are accepted as
+action spellings, and so is the generic envelope. The service password in ``$params`` is
+never read.
 
 Out: write-back is ``UpdateClientProduct`` (IP, assigned IPs, username, password) and, for
 a new server, ``SendEmail`` with the configured welcome template; admin notices are
@@ -19,6 +23,7 @@ from dataclasses import replace
 from typing import Any
 
 from bridge.commands import Command
+from bridge.errors import BridgeError
 from bridge.logs import redact
 from bridge.panels import schemas
 from bridge.panels.base import SERVER_READY, Notice, Panel, PanelRefused, WriteBack
@@ -42,6 +47,13 @@ ALIASES = {
 }
 # Client details worth carrying; anything else (passwords, security answers) is dropped.
 CLIENT_FIELDS = ("firstname", "lastname", "companyname", "email", "country", "language")
+# What a product add-on's call would do to the parent's server, for the refusal's words.
+ADDON_VERBS = {
+    "suspend": "suspend",
+    "unsuspend": "unsuspend",
+    "terminate": "remove",
+    "change_package": "change",
+}
 
 
 def is_generic(body: Mapping[str, Any]) -> bool:
@@ -66,6 +78,26 @@ def _options(body: Mapping[str, Any]) -> dict[str, str]:
                 if value is not None and text(value) != "":
                     options[str(name)] = option_label(value)
     return options
+
+
+def _refuse_addon_call(body: Mapping[str, Any]) -> None:
+    """A product add-on's call (``addonid`` set; ``serviceid`` is then the *parent*
+    service) may only attach the add-on: anything else would act on the parent's server.
+    The module never sends one; an older module or a hand-made call is refused here."""
+    addon = body.get("addonid")
+    if addon in (None, "", 0, "0") or body["action"] == "add_addon":
+        return
+    action = str(body["action"])
+    verb = ADDON_VERBS.get(action, action.replace("_", " "))
+    raise BridgeError(
+        f"Nothing was changed on the server of service {text(body['serviceid'])}: this is "
+        f"product add-on {text(addon)}, and Otwa v1.9 cannot {verb} an add-on on its own "
+        "(it stays attached until the whole server is terminated). Act on the parent "
+        "service instead, or set the add-on's status in WHMCS by hand.",
+        code="addon_action_unsupported",
+        status=422,
+        details={"addonid": text(addon), "action": action},
+    )
 
 
 class WhmcsPanel(Panel):
@@ -97,6 +129,7 @@ class WhmcsPanel(Panel):
             # The WHMCS module may forward option values as "id|Label" in the envelope too.
             options = {k: option_label(v) for k, v in command.options.items()}
             return replace(command, options=options)
+        _refuse_addon_call(body)
         details = body.get("clientsdetails") or {}
         client: dict[str, Any] = {"id": text(body["userid"])}
         client.update({k: details[k] for k in CLIENT_FIELDS if details.get(k) not in (None, "")})

@@ -316,11 +316,18 @@ def reinstall(ctx: Context) -> Done:
 
 
 def reset_password(ctx: Context) -> Done:
-    """Rotate the password; the write-back job re-fetches and writes it (never stored)."""
+    """Rotate the password; the write-back job re-fetches and writes it (never stored).
+
+    With ``params.reveal`` the new password is also in this hook's reply, once (a client
+    area shows it on its own page); it is never stored, and a replay of the hook is a
+    refusal (:func:`bridge.provisioning.inbox.kept_for_replay`)."""
     server_id = _require_server(ctx)
     new = ctx.client().reset_password(server_id)
     register_secret(new.password, transient=True)  # dropped here: write-back re-fetches it
-    return Done(ops.WRITEBACK, result={"server_id": server_id}, server_id=server_id)
+    reply = None
+    if ctx.op["params"].get("reveal") is True and ctx.inline:
+        reply = {"server_id": server_id, "username": new.username, "password": new.password}
+    return Done(ops.WRITEBACK, result={"server_id": server_id}, reply=reply, server_id=server_id)
 
 
 def power(ctx: Context) -> Done:
@@ -407,36 +414,47 @@ def sso(ctx: Context) -> Done:
     )
 
 
-def status(ctx: Context) -> Done:
-    server_id = _require_server(ctx)
-    server = ctx.client().get_server(server_id)
-    return Done(ops.DONE, result=_server_summary(server))
-
-
-def usage(ctx: Context) -> Done:
-    server_id = _require_server(ctx)
-    stats = ctx.client().stats(server_id)
-    live = stats.live
-    result: dict[str, Any] = {"server_id": server_id, "power_state": stats.power_state}
-    if live is not None:
-        result["live"] = {
-            "cpu_percent": live.cpu_percent,
-            "memory_used_mb": live.memory_used_mb,
-            "memory_total_mb": live.memory_total_mb,
-            "disk_read_kbps": live.disk_read_kbps,
-            "disk_write_kbps": live.disk_write_kbps,
-            "net_rx_kbps": live.net_rx_kbps,
-            "net_tx_kbps": live.net_tx_kbps,
-        }
-    return Done(ops.DONE, result=result)
-
-
-def test_connection(ctx: Context) -> Done:
-    account = ctx.client().account()
+def adopt(ctx: Context) -> Done:
+    """Read the server linked at record time (bridge.provisioning.adoption) and hand over
+    to the write-back; a server Otwa does not have (any more) is refused, and the refusal
+    undoes the link (runner)."""
+    server_id = str(ctx.op["params"]["server_id"])
+    try:
+        server = ctx.client().get_server(server_id)
+    except errors.NotFoundError:
+        server = None
+    if server is None or server.status == "terminated":
+        raise Refusal(
+            "server_not_found",
+            f"The bridge's Otwa account has no live server {server_id}; the service was not "
+            "linked. Copy the id from the Otwa dashboard, or import from the unlinked servers.",
+            404,
+        )
+    plan = _plan_of(ctx, server.product_id)
     return Done(
-        ops.DONE,
-        result={"connected": True, "account_id": account.id, "balance": _money(account.balance)},
+        ops.WRITEBACK,
+        result={**_server_summary(server), "adopted": True},
+        server_id=server_id,
+        service={"label": server.label or "", "plan": plan, "state": "active"},
+        reason="linked to an existing server",
     )
+
+
+def _plan_of(ctx: Context, product_id: str | None) -> str:
+    """The plan as the products map names it (so a later change_package compares like
+    with like), else Otwa's plan name, else its id."""
+    if not product_id:
+        return ""
+    try:
+        found = ctx.bridge.plans.find(product_id, ctx.client())
+    except errors.OtwaError:
+        found = None
+    table = ctx.bridge.catalog.panels.get(ctx.op["panel"])
+    names = {product_id.lower()} | ({found.name.lower()} if found is not None else set())
+    for product in table.products.values() if table else ():
+        if product.plan.lower() in names:
+            return product.plan
+    return found.name if found is not None else product_id
 
 
 RUN_ACTIONS: dict[str, Callable[[Context], Done]] = {
@@ -451,7 +469,5 @@ RUN_ACTIONS: dict[str, Callable[[Context], Done]] = {
     "rename": rename,
     "add_addon": add_addon,
     "sso": sso,
-    "status": status,
-    "usage": usage,
-    "test_connection": test_connection,
+    "adopt": adopt,
 }

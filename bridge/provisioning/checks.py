@@ -14,6 +14,7 @@ import sqlite_utils
 from bridge.commands import Command, Outcome
 from bridge.errors import BridgeError
 from bridge.otwa.errors import OtwaError
+from bridge.provisioning import addons, adoption
 from bridge.provisioning import operations as ops
 from bridge.runtime import Bridge
 
@@ -22,10 +23,12 @@ PURPOSES = ("create", "change_package")
 
 def validate(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> Outcome:
     """Whether ``command`` (its product and options) could be provisioned as
-    ``params.for`` (``create``, the default, or ``change_package``). Raises the same
-    :class:`~bridge.errors.BridgeError` the real action would (422 ``unmapped_option``,
-    ``unknown_product``, ``region_not_allowed``, ``plan_change_unsupported``...)."""
-    purpose = str(command.params.get("for") or "create")
+    ``params.for`` (``create``, the default, or ``change_package``; ``params.intent`` is
+    read when ``for`` is absent). Raises the same :class:`~bridge.errors.BridgeError` the
+    real action would (422 ``unmapped_option``, ``unknown_product``,
+    ``region_not_allowed``, ``plan_change_unsupported``, ``addon_detach_unsupported``...)."""
+    # "intent" is the spelling of the first module drafts; "for" wins when both are sent.
+    purpose = str(command.params.get("for") or command.params.get("intent") or "create")
     if purpose not in PURPOSES:
         raise BridgeError(
             f"validate: params.for must be one of {', '.join(PURPOSES)}, not {purpose!r}.",
@@ -50,6 +53,7 @@ def validate(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> Out
                 code="plan_change_unsupported",
                 status=422,
             )
+        addons.refuse_dropping(bridge, db, command, service, placement.addon_types)
     result = {
         "valid": True,
         "for": purpose,
@@ -64,12 +68,19 @@ def validate(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> Out
 
 
 def before_recording(bridge: Bridge, db: sqlite_utils.Database, command: Command) -> None:
-    """Refusals Otwa's plan list can tell before anything is recorded: an add-on type the
-    plan does not offer (``add_addon``, or the add-ons a ``create``/``change_package``
-    asks for) is a 422 ``addon_not_offered`` that records nothing, instead of a failed
-    operation later. The plan list is the process's cache (one ``GET /products`` per five
-    minutes, no retries, no waiting for the budget); when Otwa cannot be asked the check is
-    skipped and the job refuses as before."""
+    """Refusals known before anything is recorded, asked by the hook endpoint after the
+    products map and before the hook's transaction (no transaction is held across a call):
+
+    * ``adopt``: 404 ``server_not_found`` when the account has no such server (or it is
+      terminated); the recording re-checks everything local.
+    * an add-on type the plan does not offer (``add_addon``, or the add-ons a
+      ``create``/``change_package`` asks for): 422 ``addon_not_offered``, instead of a
+      failed operation later. The plan list is the process's cache (one ``GET /products``
+      per five minutes, no retries, no waiting for the budget); when Otwa cannot be asked
+      the check is skipped and the job refuses as before."""
+    if command.action == "adopt":
+        adoption.check_server(bridge, db, command)
+        return
     if command.action == "add_addon":
         service = ops.get_service(db, command.panel, command.service_id)
         plan = (service or {}).get("plan")

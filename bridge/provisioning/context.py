@@ -12,8 +12,9 @@ from bridge.otwa import OtwaClient
 from bridge.otwa.budget import Priority
 from bridge.runtime import Bridge
 
-# Reads a customer waits for: they go ahead of background work in the shared budget.
-INTERACTIVE_ACTIONS = ("sso", "status")
+# Calls a customer or an admin waits for: ahead of background work in the shared budget.
+# (The reads answered at once, status and usage, use bridge.provisioning.reads.client.)
+INTERACTIVE_ACTIONS = ("sso", "adopt")
 
 
 @dataclass

@@ -167,7 +167,18 @@ SECRET_REPLIES = ("sso", "sso_link")
 def kept_for_replay(action: str, outcome: Outcome) -> Outcome:
     """The reply stored for replays. A successful ``sso`` or ``sso_link`` reply carries a
     login link, a bearer credential that must not rest in the database (and would be spent
-    on replay anyway), so its replay is a clear refusal instead of the link."""
+    on replay anyway), so its replay is a clear refusal instead of the link. So is a
+    ``reset_password`` reply that revealed the new password (``params.reveal``)."""
+    if action == "reset_password" and (outcome.body.get("result") or {}).get("password"):
+        return Outcome(
+            410,
+            error_body(
+                "password_already_shown",
+                "This hook's new password was shown once and is not kept; it is also in the "
+                "service's password in the panel (written back). Send a new reset_password "
+                "hook (a new webhook-id) to set another one.",
+            ),
+        )
     if action not in SECRET_REPLIES or not outcome.body.get("ok"):
         return outcome
     return Outcome(

@@ -17,12 +17,12 @@ import sqlite_utils
 from bridge import store
 from bridge.commands import ACTIONS, Command
 from bridge.errors import BridgeError
-from bridge.provisioning import jobs, keys
+from bridge.provisioning import actions, addons, jobs, keys
 from bridge.provisioning import operations as ops
 from bridge.runtime import Bridge
 
 # Actions whose operations need an existing server of the service.
-NEEDS_SERVICE = tuple(a for a in ACTIONS if a not in ("create", "test_connection", "invoice_paid"))
+NEEDS_SERVICE = tuple(a for a in actions.RUN_ACTIONS if a not in ("create", "adopt"))
 
 
 def _hold(bridge: Bridge) -> float:
@@ -51,14 +51,19 @@ def record(db: sqlite_utils.Database, command: Command, bridge: Bridge) -> str:
         )
     if action not in ACTIONS:
         raise BridgeError(f"Unknown action {action!r}.", code="unknown_action", status=400)
+    if action not in actions.RUN_ACTIONS:
+        raise BridgeError(
+            f"{action} is answered at once by the hook endpoint and never recorded as an "
+            "operation; send it as a hook.",
+            code="not_recorded",
+            status=400,
+        )
     now = bridge.clock.now()
     with store.write(db):
         if action == "create":
             return _record_create(db, command, bridge, now)
-        if action == "test_connection":
-            op = ops.insert(db, command, 0, now=now, params={})
-            jobs.enqueue(db, op, "read", now=now, max_attempts=1, delay=_hold(bridge))
-            return str(op["id"])
+        if action == "adopt":
+            return _record_adopt(db, command, bridge, now)
         service = ops.get_service(db, command.panel, command.service_id)
         if service is None or service["state"] == "terminated":
             if action == "terminate":
@@ -126,6 +131,7 @@ def _record_for_service(
                 code="plan_change_unsupported",
                 status=422,
             )
+        addons.refuse_dropping(bridge, db, command, service, placement["addon_types"])
         params["placement"] = placement
     if action == "reinstall":
         params["placement"] = _placement_for_reinstall(bridge, command)
@@ -279,6 +285,86 @@ def _grace_left(op: dict[str, Any], now: float) -> float:
             status=409,
         )
     return left
+
+
+def _record_adopt(db: sqlite_utils.Database, command: Command, bridge: Bridge, now: float) -> str:
+    """Link the service to the existing Otwa server ``params.server_id`` (nothing ordered):
+    the link is made now, inside the hook's transaction, so no two services can take one
+    server; the run reads the server (a refusal there undoes the link) and the write-back
+    fills the panel. Refusals: 409 ``server_already_linked``, 409 ``service_has_server``."""
+    server_id = str(command.params.get("server_id") or "")
+    if not keys.SERVER_ID_RE.fullmatch(server_id):
+        raise BridgeError(
+            "adopt needs params.server_id, the Otwa server id (letters, digits, - and _).",
+            code="bad_request",
+            status=400,
+        )
+    owner = ops.linked_servers(db).get(server_id)
+    if owner is not None and owner != (command.panel, command.service_id):
+        raise BridgeError(
+            f"Otwa server {server_id} is already linked to service {owner[1]} of panel "
+            f"{owner[0]}. Nothing was changed; terminate or unlink that service first.",
+            code="server_already_linked",
+            status=409,
+            details={"panel": owner[0], "service_id": owner[1]},
+        )
+    service = ops.get_service(db, command.panel, command.service_id)
+    live = service is not None and service["state"] != "terminated"
+    if live and service and service.get("server_id") not in (None, server_id):
+        raise BridgeError(
+            f"Service {command.service_id} is linked to Otwa server {service['server_id']}. "
+            "Nothing was changed; terminate the service (or let the daily check confirm "
+            "that server is gone) before linking another one.",
+            code="service_has_server",
+            status=409,
+            details={"server_id": service["server_id"]},
+        )
+    if live and service and ops.create_pending(db, command.panel, command.service_id):
+        raise BridgeError(
+            f"Service {command.service_id} has a server being ordered. Nothing was changed; "
+            "wait for the create to finish (or fail) before linking another server.",
+            code="service_has_server",
+            status=409,
+        )
+    previous = (
+        {k: service[k] for k in ("state", "server_id", "generation", "suspended")}
+        if service is not None
+        else None
+    )
+    if service is None:
+        ops.insert_service(db, command, now=now, generation=1, label="", plan="")
+        generation = 1
+    else:
+        generation = int(service["generation"]) + (0 if live else 1)
+    ops.update_service(
+        db,
+        command.panel,
+        command.service_id,
+        now=now,
+        generation=generation,
+        state="active",
+        suspended=int(service["suspended"]) if live and service else 0,
+        server_id=server_id,
+        client_id=command.client_id or (service or {}).get("client_id"),
+        product_id=command.product_id or (service or {}).get("product_id"),
+    )
+    op = ops.insert(
+        db,
+        command,
+        generation,
+        now=now,
+        params={"server_id": server_id, "previous": previous},
+        server_id=server_id,
+    )
+    jobs.enqueue(
+        db,
+        op,
+        "run",
+        now=now,
+        max_attempts=bridge.settings.job_max_attempts,
+        delay=_hold(bridge),
+    )
+    return str(op["id"])
 
 
 def reopen(

@@ -15,6 +15,8 @@ import uuid
 # Fixed namespace: changing it would change every key and break replays of in-flight orders.
 NAMESPACE = uuid.UUID("6f1d3f0e-8a52-5b1c-9a57-0b7a1d2e4c61")
 _LABEL_CHARS = re.compile(r"[^A-Za-z0-9 _-]+")
+# An Otwa server id as a panel may hand it over (adopt): UUID-like, no paths, no spaces.
+SERVER_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_LABEL = 64
 
 

@@ -40,7 +40,9 @@ FINAL_STATES = (DONE, FAILED, DEAD, CANCELLED)
 # A state past "the Otwa call was accepted": the hook reply is a success (200).
 ACCEPTED_STATES = (BUILDING, WRITEBACK, DONE)
 
-READ_ACTIONS = ("sso", "status", "usage", "test_connection")
+# Recorded actions that change nothing at Otwa: one inline try, never retried by the worker.
+# (status, usage, test_connection and the other reads are answered at once, unrecorded.)
+READ_ACTIONS = ("sso",)
 
 
 def get(db: sqlite_utils.Database, operation_id: str) -> dict[str, Any] | None:
@@ -271,6 +273,67 @@ def create_pending(db: sqlite_utils.Database, panel: str, service_id: str) -> bo
         [panel, service_id],
     ).fetchone()
     return row is not None
+
+
+def latest_of_service(
+    db: sqlite_utils.Database, panel: str, service_id: str
+) -> dict[str, Any] | None:
+    """The service's most recent operation (decoded like :func:`get`), or None."""
+    row = db.execute(
+        "SELECT id FROM operations WHERE panel = ? AND service_id = ?"
+        " ORDER BY created_at DESC, rowid DESC LIMIT 1",
+        [panel, service_id],
+    ).fetchone()
+    return get(db, str(row[0])) if row else None
+
+
+def services_of(
+    db: sqlite_utils.Database, panel: str, service_ids: list[str]
+) -> dict[str, dict[str, Any]]:
+    """The service rows of ``panel`` among ``service_ids``, by service id."""
+    if not service_ids:
+        return {}
+    marks = ", ".join("?" for _ in service_ids)
+    cur = db.execute(
+        f"SELECT * FROM services WHERE panel = ? AND service_id IN ({marks})",  # noqa: S608
+        [panel, *service_ids],
+    )
+    cols = [d[0] for d in cur.description]
+    rows = [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+    return {str(r["service_id"]): r for r in rows}
+
+
+def linked_servers(db: sqlite_utils.Database) -> dict[str, tuple[str, str]]:
+    """Every Otwa server a live service (any panel) is linked to: server id -> (panel,
+    service id)."""
+    rows = db.execute(
+        "SELECT server_id, panel, service_id FROM services"
+        " WHERE server_id IS NOT NULL AND state != 'terminated'"
+    ).fetchall()
+    return {str(r[0]): (str(r[1]), str(r[2])) for r in rows}
+
+
+def option_addon_types(
+    db: sqlite_utils.Database, panel: str, service_id: str, generation: int
+) -> set[str]:
+    """The add-on types the service's options bought at ``generation``: its create's, and
+    what its package changes bought or found active. Add-ons attached on their own
+    (``add_addon``: a WHMCS product add-on, a script) are not the options' to drop."""
+    rows = db.execute(
+        "SELECT action, state, params, result FROM operations WHERE panel = ? AND"
+        " service_id = ? AND generation = ? AND action IN ('create', 'change_package')",
+        [panel, service_id, generation],
+    ).fetchall()
+    types: set[str] = set()
+    for action, state, params, result in rows:
+        if action == "create" and state in ACCEPTED_STATES:
+            placement = json.loads(params or "{}").get("placement") or {}
+            types.update(placement.get("addon_types") or [])
+        elif action == "change_package" and state == DONE and result:
+            done = json.loads(result)
+            types.update(done.get("bought") or [])
+            types.update(done.get("already_active") or [])
+    return types
 
 
 def scheduled_terminates(db: sqlite_utils.Database, panel: str, service_id: str) -> list[str]:

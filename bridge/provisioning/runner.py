@@ -19,7 +19,7 @@ from bridge import store
 from bridge.commands import Command, Outcome
 from bridge.errors import error_body
 from bridge.otwa import errors
-from bridge.provisioning import actions, crashpoints, jobs, writeback
+from bridge.provisioning import actions, crashpoints, jobs, readcache, writeback
 from bridge.provisioning import operations as ops
 from bridge.provisioning.actions import Done
 from bridge.provisioning.context import Context
@@ -146,6 +146,8 @@ def _apply(ctx: Context, done: Done) -> tuple[dict[str, Any], dict[str, Any] | N
                     payload=payload,
                 )
         jobs.finish(db, job, now=now)
+        # What the client area shows of this server is stale now: the next read asks Otwa.
+        readcache.forget(db, *readcache.server_keys(done.server_id or op.get("server_id")))
         if done.crash_before_commit:
             crashpoints.hit(done.crash_before_commit)
     return op, done.reply
@@ -247,9 +249,25 @@ def _refuse(ctx: Context, exc: Refusal) -> dict[str, Any]:
         )
         if op["action"] == "create" and job["kind"] == "run":
             ops.update_service(db, op["panel"], op["service_id"], now=now, state="failed")
+        if op["action"] == "adopt" and job["kind"] == "run":
+            _unlink(db, op, now)
         if not ctx.inline:
             queue_notice(ctx.bridge, db, op, exc.code, exc.message)
     return op
+
+
+def _unlink(db: sqlite_utils.Database, op: dict[str, Any], now: float) -> None:
+    """Undo the link an adopt made at record time, when its server turned out missing."""
+    service = ops.get_service(db, op["panel"], op["service_id"])
+    if service is None or service.get("server_id") != op["params"].get("server_id"):
+        return  # linked to something else since: not ours to undo
+    previous = op["params"].get("previous")
+    if previous:
+        ops.update_service(db, op["panel"], op["service_id"], now=now, **previous)
+    else:
+        ops.update_service(
+            db, op["panel"], op["service_id"], now=now, state="terminated", server_id=None
+        )
 
 
 def queue_notice(

@@ -19,7 +19,7 @@ import sqlite_utils
 
 from bridge import store
 from bridge.otwa import errors
-from bridge.provisioning import crashpoints, inbox, jobs, retention, runner
+from bridge.provisioning import crashpoints, inbox, jobs, readcache, retention, runner
 from bridge.provisioning import operations as ops
 from bridge.runtime import Bridge
 from bridge.sso.spent import prune as prune_spent_links  # listed beside the store: a table
@@ -27,6 +27,8 @@ from bridge.sso.spent import prune as prune_spent_links  # listed beside the sto
 log = logging.getLogger("bridge.provisioning.worker")
 BUILT = ("running", "stopped")
 PRUNE_EVERY = 3600.0
+# Shared reads not asked for this long are dropped (a gone server's stats, old lists), s.
+READ_CACHE_KEEP = 86400.0
 
 
 def _claim_slot(db: sqlite_utils.Database, name: str, now: float, interval: float) -> bool:
@@ -95,6 +97,7 @@ def _built(bridge: Bridge, db: sqlite_utils.Database, op: dict[str, Any], server
             db, fresh, ops.WRITEBACK, now=now, reason=f"server {server.status}", result=result
         )
         jobs.enqueue(db, fresh, "writeback", now=now, max_attempts=bridge.settings.job_max_attempts)
+        readcache.forget(db, *readcache.server_keys(server.id))
         crashpoints.hit("poll.before_commit")
 
 
@@ -136,8 +139,9 @@ def _due(db: sqlite_utils.Database, name: str, now: float, interval: float) -> b
 def prune_if_due(bridge: Bridge, db: sqlite_utils.Database) -> int:
     """At most once per hour across every worker: forget hooks older than
     ``HOOK_DEDUPE_SECONDS`` and finished operations older than ``PRUNE_AFTER_DAYS``
-    (bridge.provisioning.retention), and spent SSO link ids whose links have expired
-    (:func:`bridge.sso.spent.prune`); the number of rows forgotten."""
+    (bridge.provisioning.retention), spent SSO link ids whose links have expired
+    (:func:`bridge.sso.spent.prune`) and shared reads nobody asked for in a day; the number
+    of rows forgotten."""
     now = bridge.clock.now()
     pruned = 0
     if _due(db, "prune_hooks", now, PRUNE_EVERY):
@@ -147,6 +151,8 @@ def prune_if_due(bridge: Bridge, db: sqlite_utils.Database) -> int:
             pruned += retention.prune(db, before=now - days * 86400)
     if _due(db, "prune_sso_links", now, PRUNE_EVERY):
         pruned += prune_spent_links(db, now)
+    if _due(db, "prune_read_cache", now, PRUNE_EVERY):
+        pruned += readcache.prune(db, before=now - READ_CACHE_KEEP)
     return pruned
 
 

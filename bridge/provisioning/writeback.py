@@ -14,7 +14,7 @@ from typing import Any
 
 from bridge.logs import redact, register_secret
 from bridge.panels import Notice, Panel, PanelRefused, PanelUnavailable, WriteBack
-from bridge.panels.base import PASSWORD_RESET, SERVER_READY, SERVER_REINSTALLED
+from bridge.panels.base import PASSWORD_RESET, SERVER_ADOPTED, SERVER_READY, SERVER_REINSTALLED
 from bridge.provisioning import crashpoints
 from bridge.provisioning import operations as ops
 from bridge.provisioning.actions import Done
@@ -23,7 +23,7 @@ from bridge.provisioning.failures import Refusal, Transient
 
 log = logging.getLogger("bridge.provisioning.writeback")
 
-_EVENTS = {"create": SERVER_READY, "reinstall": SERVER_REINSTALLED}
+_EVENTS = {"create": SERVER_READY, "reinstall": SERVER_REINSTALLED, "adopt": SERVER_ADOPTED}
 
 
 def _panel(ctx: Context) -> Panel | None:
@@ -57,7 +57,7 @@ def writeback(ctx: Context) -> Done:
     creds = ctx.client().credentials(op["server_id"])
     register_secret(creds.password, transient=True)
     ip = creds.ip or result.get("ip")
-    known_ips = "additional_ips" in result or op["action"] == "create"
+    known_ips = "additional_ips" in result or op["action"] in ("create", "adopt")
     update = WriteBack(
         event=_EVENTS.get(op["action"], PASSWORD_RESET),
         operation_id=op["id"],

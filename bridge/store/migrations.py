@@ -158,6 +158,26 @@ def m004_service_owner(db: sqlite_utils.Database) -> None:
         db.execute("ALTER TABLE services ADD COLUMN product_id TEXT")
 
 
+@migrations()
+def m005_read_cache(db: sqlite_utils.Database) -> None:
+    """Short-lived answers of Otwa reads shared by every process (client-area page views,
+    the admin tab, usage and reconcile reads). Owned by bridge.provisioning.readcache.
+
+    Never holds a secret: server summaries, live stats, the catalog; no credentials, no
+    login links. Rows are disposable: deleting them only costs an Otwa call."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS read_cache (
+            key TEXT PRIMARY KEY,    -- "server:<id>", "stats:<id>", "servers", "regions", ...
+            value TEXT,              -- JSON of the last answer
+            error TEXT,              -- JSON {"code", "message", "status"} of a failed read
+            fetched_at REAL NOT NULL DEFAULT 0,      -- when value/error was read from Otwa
+            filling_until REAL NOT NULL DEFAULT 0    -- one process is asking Otwa until then
+        )
+        """
+    )
+
+
 NO_LABEL = "''"
 # Each counted table: (family, label expressions) of the gauge kept in ``counters``.
 _GAUGES = {

@@ -128,3 +128,22 @@ def test_load_panels_reads_secrets_and_credentials_from_env_only() -> None:
 def test_load_panels_refuses_bad_config(toml, env, needle) -> None:
     with pytest.raises(PanelConfigError, match=needle):
         load_panels(toml, env)
+
+
+@pytest.mark.parametrize(
+    ("action", "verb"),
+    [("TerminateAccount", "remove"), ("SuspendAccount", "suspend"), ("ChangePackage", "change")],
+)
+def test_a_product_add_ons_call_never_acts_on_the_parent(action: str, verb: str) -> None:
+    """WHMCS passes addonid and the *parent* serviceid: only add_addon may go through."""
+    from bridge.errors import BridgeError
+
+    body = {**_whmcs("terminate"), "action": action, "addonid": 901}
+    body = {**body, "action": WHMCS.action_of(body)}
+    with pytest.raises(BridgeError) as info:
+        WHMCS.to_command(body, webhook_id="m")
+    assert (info.value.status, info.value.code) == (422, "addon_action_unsupported")
+    assert f"Otwa v1.9 cannot {verb} an add-on" in info.value.message
+    assert "Nothing was changed on the server of service 1042" in info.value.message
+    attach = {**_whmcs("add_addon"), "action": "add_addon"}
+    assert WHMCS.to_command(attach, webhook_id="m").params == {"type": "extra-ip"}

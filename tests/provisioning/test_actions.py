@@ -155,6 +155,41 @@ def test_change_package_same_plan_adds_the_addon_types_asked_for(env: BridgeEnv)
     assert len(server["networking"]["additionalIps"]) == 1
 
 
+def test_change_package_that_would_drop_a_paid_addon_is_refused_in_words(
+    env: BridgeEnv,
+) -> None:
+    from bridge import store
+    from bridge.provisioning import checks
+
+    env.running_service("34", options={"Extra IPv4": "Yes"})
+    env.submit(env.command("add_addon", "34", params={"type": "backup"}))  # a product add-on
+    before = env.sandbox.state()
+    # The options no longer ask for the extra IP (and never asked for the backup).
+    drop = {"Extra IPv4": "No"}
+    err = _refused(env, "change_package", "34", options=drop)
+    assert (err.status, err.code) == (422, "addon_detach_unsupported")
+    assert err.details == {"types": ["extra-ip"], "options": ["Extra IPv4"]}
+    assert "cannot remove the extra-ip add-on" in err.message and '"Extra IPv4"' in err.message
+    assert "Nothing was changed" in err.message
+    assert env.rows("SELECT * FROM operations WHERE action = 'change_package'") == []
+    assert env.sandbox.state()["charges"] == before["charges"]
+    # validate asks the same before the customer pays.
+    db = store.connect(env.db_path)
+    try:
+        with pytest.raises(BridgeError) as info:
+            checks.validate(
+                env.bridge,
+                db,
+                env.command("validate", "34", options=drop, params={"for": "change_package"}),
+            )
+    finally:
+        db.close()
+    assert info.value.code == "addon_detach_unsupported"
+    # Keeping the option is fine; the product add-on's backup is not the options' to drop.
+    _, out = env.submit(env.command("change_package", "34", options={"Extra IPv4": "Yes"}))
+    assert out.status == 200 and out.body["result"]["already_active"] == ["extra-ip"]
+
+
 def test_add_addon_buys_one_per_type(env: BridgeEnv) -> None:
     env.running_service("30")
     _, out = env.submit(env.command("add_addon", "30", params={"type": "backup"}))
@@ -173,18 +208,40 @@ def test_rename_keeps_the_recognisable_label(env: BridgeEnv) -> None:
     assert label == "web shop whmcs-31-g1"
 
 
-def test_reads_status_usage_sso_and_test_connection(env: BridgeEnv) -> None:
+def _answer(env: BridgeEnv, action: str, service_id: str, **kw):
+    """What the hook endpoint answers at once for a read (bridge.web.answers)."""
+    from bridge import store
+    from bridge.web.answers import ANSWERS
+
+    db = store.connect(env.db_path)
+    try:
+        return ANSWERS[action](env.bridge, db, env.command(action, service_id, **kw))
+    finally:
+        db.close()
+
+
+def test_reads_are_answered_without_operations_and_sso_once(env: BridgeEnv) -> None:
     server_id = env.running_service("32")
-    _, out = env.submit(env.command("status", "32"))
-    assert out.status == 200 and out.body["result"]["status"] == "running"
-    assert out.body["result"]["server_id"] == server_id
-    _, out = env.submit(env.command("usage", "32"))
+    recorded = env.rows("SELECT id FROM operations")
+    out = _answer(env, "status", "32", params={"detail": "client"})
+    assert out.status == 200 and out.body["operation"] is None
+    result = out.body["result"]
+    assert (result["status"], result["server_id"]) == ("running", server_id)
+    assert result["plan_name"] == "Starter" and result["stats"]["live"]["cpu_percent"] >= 0
+    assert {"Ubuntu 24.04", "Debian 12"} <= {c["value"] for c in result["os_choices"]}
+    assert result["last_operation"]["action"] == "create"
+    out = _answer(env, "usage", "32")
     assert out.status == 200 and out.body["result"]["power_state"]
+    out = _answer(env, "test_connection", "0")
+    assert out.status == 200 and out.body["result"]["connected"] is True
+    assert env.rows("SELECT id FROM operations") == recorded  # reads record nothing
+    with pytest.raises(BridgeError) as info:
+        env.record(env.command("status", "32"))
+    assert info.value.code == "not_recorded"
+
     op_id, out = env.submit(env.command("sso", "32"))
     assert out.status == 200 and out.body["result"]["url"].startswith("http")
     assert "url" not in (env.op(op_id)["result"] or {})  # handed out once, never stored
-    _, out = env.submit(env.command("test_connection", ""))
-    assert out.status == 200 and out.body["result"]["connected"] is True
 
 
 def test_invoice_paid_is_not_implemented_and_changes_nothing(env: BridgeEnv) -> None:

@@ -44,14 +44,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import requests
 
-# The API role of the bridge's credential, as docs/panels/whmcs.md tells resellers to set it.
+# The API role of the bridge's credential, exactly as docs/panels/whmcs.md section 2 tells
+# resellers to set it: every WHMCS API action bridge/panels/whmcs.py calls, and nothing else
+# (tests/provisioning/test_whmcs_role.py keeps the three in step).
 BRIDGE_ROLE = (
     "UpdateClientProduct",
     "SendEmail",
     "SendAdminEmail",
-    "GetClientsProducts",
-    "GetClientsDetails",
-    "LogActivity",
 )
 QUANTITY_TYPES = {3, 4}  # WHMCS configurable option types: 3 yes/no, 4 quantity
 MODULE = "otwabridge"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.support.fake_whmcs import BRIDGE_ROLE, FakeWhmcs
 from tests.support.stack import Stack
 from tests.whmcs.conftest import WHMCS_SERVER_ID, WHMCS_TOML, WhmcsModule, seed_world
@@ -84,10 +82,6 @@ def test_an_add_on_without_a_type_is_named_and_orders_nothing(
     assert addon_types(stack, 9002) == []
 
 
-@pytest.mark.xfail(
-    reason="bridge action change_package refusing to drop a paid add-on lands with phase 2",
-    strict=False,
-)
 def test_dropping_a_paid_add_on_by_changing_options_is_refused_in_words(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
@@ -98,11 +92,6 @@ def test_dropping_a_paid_add_on_by_changing_options_is_refused_in_words(
     assert "add-on" in message and "addon_detach_unsupported" in message
 
 
-@pytest.mark.xfail(
-    reason="bridge action create matching yes/no quantities against display labels lands "
-    "with phase 2",
-    strict=False,
-)
 def test_a_map_written_with_display_labels_matches_what_whmcs_sends(
     tmp_path, sandbox, whmcs: FakeWhmcs, php: str
 ) -> None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
 import requests
 
 from tests.support.fake_whmcs import FakeWhmcs
@@ -104,7 +103,6 @@ def test_relinking_sends_adopt_with_the_server_id(
     assert [m for m in module.activity() if "not linked to ../../etc" in m]
 
 
-@pytest.mark.xfail(reason="bridge action adopt lands with phase 2", strict=False)
 def test_an_existing_server_is_adopted_and_nothing_is_created(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
@@ -119,7 +117,6 @@ def test_an_existing_server_is_adopted_and_nothing_is_created(
     assert module.call("AdminStop", spec, context="admin") == "success"
 
 
-@pytest.mark.xfail(reason="bridge action adopt lands with phase 2", strict=False)
 def test_sync_adopts_a_service_imported_by_server_sync(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
@@ -130,7 +127,6 @@ def test_sync_adopts_a_service_imported_by_server_sync(
     assert [e for e in module.log() if e["action"] == "Adopt"]
 
 
-@pytest.mark.xfail(reason="bridge action unlinked_servers lands with phase 2", strict=False)
 def test_server_sync_lists_only_servers_no_service_is_linked_to(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
@@ -162,7 +158,6 @@ def test_loaders_ask_the_bridge_and_surface_its_answer(
     assert sent[0]["request"]["body"]["action"] == "catalog"
 
 
-@pytest.mark.xfail(reason="bridge action catalog lands with phase 2", strict=False)
 def test_loaders_fill_products_regions_and_os_from_the_map(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
@@ -188,19 +183,22 @@ def test_usage_update_asks_once_for_every_service_of_the_server(
     assert body["action"] == "usage" and body["params"] == {"services": [9601, 9602]}
 
 
-@pytest.mark.xfail(
-    reason="bridge action usage (batched, params.services) lands with phase 2", strict=False
-)
 def test_usage_update_writes_disk_and_bandwidth_to_whmcs(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
     for sid in (9611, 9612):
         running_service(stack, module, whmcs, sid)
+    before = stack.sandbox.state()["requests"]["byRoute"].get("GET /api/v1/servers", 0)
     module.call("UsageUpdate", server_params(module, whmcs))
     for sid in (9611, 9612):
         service = whmcs.service(sid)
-        assert int(service["disklimit"]) == 50 * 1024  # Starter: 50 GB
-        assert "diskusage" in service and service["lastupdate"]
+        assert int(service["disklimit"]) == 25 * 1024  # Starter: a 25 GB disk
+        assert int(service["bwlimit"]) == 1000 * 1024  # and 1000 GB of traffic a month
+        assert service["lastupdate"]
+        # Otwa v1.9 reports no disk or traffic consumption: WHMCS keeps its own figures.
+        assert "diskusage" not in service and "bwusage" not in service
+    after = stack.sandbox.state()["requests"]["byRoute"].get("GET /api/v1/servers", 0)
+    assert after - before == 1  # one GET /servers for the whole batch
 
 
 def test_admin_single_sign_on_opens_the_dashboard(

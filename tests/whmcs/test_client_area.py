@@ -180,9 +180,6 @@ def test_the_reinstall_form_can_be_switched_off_per_product(
     assert "not available" in refused
 
 
-@pytest.mark.xfail(
-    reason="bridge action reset_password params.reveal lands with phase 2", strict=False
-)
 def test_reset_password_shows_the_new_password_once(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
@@ -194,11 +191,6 @@ def test_reset_password_shows_the_new_password_once(
         assert password not in json.dumps([entry["request"], entry["response"]])
 
 
-@pytest.mark.xfail(
-    reason="bridge action status detail=client (plan, region, OS choices, "
-    "history) lands with phase 2",
-    strict=False,
-)
 def test_client_area_shows_plan_region_os_choices_and_history(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:

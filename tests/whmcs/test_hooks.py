@@ -1,6 +1,6 @@
 """includes/hooks/otwabridge.php: invoices, checkout and upgrade validation, the daily
-reconcile. Each test checks what the module sends (the contract) against the real bridge;
-what the bridge must answer lands with phase 2 (xfail tests below)."""
+reconcile. Each test checks what the module sends (the contract) and what the real bridge
+answers; the invoice bookings wait for the ledger (xfail below)."""
 
 from __future__ import annotations
 
@@ -112,7 +112,8 @@ def test_invoice_hooks_send_only_this_modules_lines(
 
 
 @pytest.mark.xfail(
-    reason="bridge actions invoice_paid / invoice_refunded land with phase 2", strict=False
+    reason="the ledger's hook actions invoice_paid / invoice_refunded are not in the bridge yet",
+    strict=False,
 )
 @pytest.mark.parametrize("hook", ["InvoicePaid", "InvoiceRefunded"])
 def test_invoice_lines_are_booked_by_the_bridge(
@@ -134,13 +135,11 @@ def test_checkout_sends_the_cart_as_whmcs_will_send_createaccount(
     body = sent(module, "ShoppingCartValidateCheckout")[0]
     assert body["action"] == "validate" and body["pid"] == 1 and body["serviceid"] == 0
     assert body["configoptions"] == {"os": "windows-3.11", "Location": "tr-ist-01", "Extra IPv4": 0}
-    assert body["params"] == {"intent": "create", "cart_line": 0}
-    if errors != [[]]:  # phase 2: refused (see the xfail test); never an exception
-        assert isinstance(errors[0], list)
+    assert body["params"] == {"for": "create", "cart_line": 0}
+    assert len(errors[0]) == 1  # refused on the checkout page, never an exception
     assert stack.rows("SELECT count(*) AS n FROM operations")[0]["n"] == 0
 
 
-@pytest.mark.xfail(reason="bridge action validate lands with phase 2", strict=False)
 def test_checkout_blocks_an_unmapped_choice_before_the_invoice(
     stack: Stack, module: WhmcsModule
 ) -> None:
@@ -155,8 +154,10 @@ def test_checkout_blocks_an_unmapped_choice_before_the_invoice(
     ]
     ok = module.hook("ShoppingCartValidateCheckout", {"clientId": CLIENT_ID}, session=CART_OK)
     assert ok == [[]]
-    assert stack.rows("SELECT count(*) AS n FROM operations")[0]["n"] == 0  # nothing recorded
-    assert stack.rows("SELECT count(*) AS n FROM webhook_events")[0]["n"] == 0
+    # Nothing recorded: no operation, no job; only the hooks are remembered (for replays).
+    assert stack.rows("SELECT count(*) AS n FROM operations")[0]["n"] == 0
+    assert stack.rows("SELECT count(*) AS n FROM jobs")[0]["n"] == 0
+    assert {r["action"] for r in stack.rows("SELECT action FROM webhook_events")} == {"validate"}
 
 
 def test_checkout_fails_open_when_the_bridge_cannot_answer(
@@ -171,9 +172,6 @@ def test_checkout_fails_open_when_the_bridge_cannot_answer(
     assert [m for m in module.activity() if "not validated, order allowed" in m]
 
 
-@pytest.mark.xfail(
-    reason="bridge action validate (intent change_package) lands with phase 2", strict=False
-)
 def test_an_upgrade_the_bridge_cannot_do_is_refused_before_the_invoice(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
@@ -191,7 +189,7 @@ def test_the_upgrade_check_sends_the_target_product(
     module.hook("ShoppingCartValidateUpgrade", {"id": 9202, "pid": 2})
     body = sent(module, "ShoppingCartValidateUpgrade")[0]
     assert body["action"] == "validate" and body["serviceid"] == 9202 and body["pid"] == 2
-    assert body["params"] == {"intent": "change_package", "product_id": 2}
+    assert body["params"] == {"for": "change_package", "product_id": 2}
 
 
 def test_daily_reconcile_sends_every_active_service_of_the_server(
@@ -210,7 +208,6 @@ def test_daily_reconcile_sends_every_active_service_of_the_server(
     assert whmcs.calls("SendAdminEmail", source="local") or module.activity()
 
 
-@pytest.mark.xfail(reason="bridge action reconcile lands with phase 2", strict=False)
 def test_daily_reconcile_reports_an_active_service_whose_server_is_gone(
     stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:

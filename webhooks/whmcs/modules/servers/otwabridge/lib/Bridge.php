@@ -19,7 +19,8 @@ final class Bridge
      * Send $action for the service (or server) in $params; $function names the WHMCS entry
      * point in the webhook-id and the module log. $extra becomes the body's "params".
      *
-     * @return array the decoded reply: ["ok" => true, "operation" => [...], "result" => [...]]
+     * @return array the decoded reply: ["ok" => true, "operation" => [...] or null (a read, validate:
+     *               nothing recorded), "result" => [...]]
      */
     public static function call(string $function, string $action, array $params, array $extra = []): array
     {

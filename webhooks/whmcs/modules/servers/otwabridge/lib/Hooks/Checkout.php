@@ -6,7 +6,7 @@
  * `validate` (products map only: no Otwa call, nothing recorded at the bridge), with its
  * configurable options as WHMCS will later pass them to CreateAccount. An unmapped choice
  * becomes an error on the checkout page, naming the option.
- * ShoppingCartValidateUpgrade: a product upgrade is validated with intent change_package;
+ * ShoppingCartValidateUpgrade: a product upgrade is validated with `for` change_package;
  * one the bridge cannot do (e.g. another Otwa plan: Otwa has no resize) is refused.
  *
  * Fails open: when the bridge cannot be asked (down, or too old to know `validate`), the
@@ -61,7 +61,7 @@ final class Checkout
                 'configoptions' => CartOptions::asModuleParams($products[$pid], (array) ($line['configoptions'] ?? [])),
                 'customfields' => [],
             ];
-            $error = self::check('ShoppingCartValidateCheckout', $params, ['intent' => 'create',
+            $error = self::check('ShoppingCartValidateCheckout', $params, ['for' => 'create',
                 'cart_line' => (int) $index], (string) ($products[$pid]['name'] ?? ('#' . $pid)),
                 CartOptions::displayNames($products[$pid]));
             if ($error !== null) {
@@ -80,7 +80,7 @@ final class Checkout
             return [];
         }
         $params['pid'] = (int) ($vars['pid'] ?? 0);
-        $error = self::check('ShoppingCartValidateUpgrade', $params, ['intent' => 'change_package',
+        $error = self::check('ShoppingCartValidateUpgrade', $params, ['for' => 'change_package',
             'product_id' => (int) ($vars['pid'] ?? 0)], '', []);
 
         return $error === null ? [] : [Lang::forParams($params)->get('upgrade_unavailable')];

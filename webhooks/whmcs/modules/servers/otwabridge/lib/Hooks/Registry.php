@@ -6,7 +6,7 @@
  *
  *   InvoicePaid / InvoiceRefunded      -> invoice_paid / invoice_refunded per service line
  *   ShoppingCartValidateCheckout       -> validate each cart line of this module
- *   ShoppingCartValidateUpgrade        -> validate a product upgrade (intent change_package)
+ *   ShoppingCartValidateUpgrade        -> validate a product upgrade (for change_package)
  *   DailyCronJob                       -> reconcile, reported to the admins
  *   AfterModuleTerminate               -> clear the service's IP fields
  */
