@@ -197,7 +197,15 @@ def _budget(bridge: Bridge) -> Iterator[Any]:
         used.add_metric([priority], float(usage[priority]))
     yield used
     yield GaugeMetricFamily(
-        "bridge_otwa_budget_limit", "Otwa requests allowed per window.", value=usage["limit"]
+        "bridge_otwa_budget_limit",
+        "Fallback Otwa requests per window while Otwa's rate-limit headers are unknown.",
+        value=usage["limit"],
+    )
+    yield GaugeMetricFamily(
+        "bridge_otwa_budget_free",
+        "Otwa requests the shared budget could send right now (Otwa's Remaining, less the "
+        "margin, requests in flight and other users' expected share).",
+        value=float(usage["free"]),
     )
     yield GaugeMetricFamily(
         "bridge_otwa_budget_hold_seconds",

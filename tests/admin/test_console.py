@@ -46,7 +46,7 @@ def test_operations_filter_and_show_their_history_and_jobs(env: BridgeEnv, clien
 
 def test_time_filters_and_paging(env: BridgeEnv, client) -> None:
     for n in range(3):
-        env.record(env.command("test_connection", f"t{n}"))
+        env.record(env.command("create", f"t{n}"))  # recorded, never run: no worker here
     first = client.get("/admin/api/operations?limit=2").json
     assert len(first["operations"]) == 2 and first["next"]
     rest = client.get(f"/admin/api/operations?limit=2&before={first['next']}").json
@@ -90,7 +90,7 @@ def test_cancel_of_a_scheduled_terminate_asks_first_then_says_what_happens(
 
 
 def test_retry_through_the_api_and_a_refusal_in_the_json_shape(env: BridgeEnv, client) -> None:
-    op_id = env.record(env.command("test_connection", "0"))
+    op_id = env.record(env.command("create", "r0"))
     token = client.get("/admin/api/session").json["csrf_token"]
     r = client.post(f"/admin/api/operations/{op_id}/retry", headers={"X-CSRF-Token": token})
     assert r.status_code == 409 and r.json["error"]["code"] == "not_retryable"
@@ -130,8 +130,9 @@ def test_health_shows_reachability_budget_and_the_latest_errors(env: BridgeEnv, 
     )
     # The tests' rate window is 0.1 s (the sandbox runs x600): the count is whatever is live.
     assert budget["used"] == budget["interactive"] + budget["background"] >= 0
+    assert budget["mode"] in ("fallback", "probe", "learned") and budget["free"] >= 0
     page = client.get("/admin").get_data(as_text=True)
-    assert "reachable" in page and "of 90 requests" in page
+    assert "reachable" in page and "Otwa's window" in page
 
 
 def test_the_margin_report_link_appears_only_when_its_route_exists(env: BridgeEnv) -> None:

@@ -57,9 +57,9 @@ def _seed(db_path: Path) -> None:
             [NOW],
         )
         _op(db, "keep_recent", at=NOW - DAY)
-        db.execute("CREATE TABLE ledger_entries (id INTEGER PRIMARY KEY, operation_id TEXT)")
+        db.execute("CREATE TABLE books_of_record (id INTEGER PRIMARY KEY, operation_id TEXT)")
         _op(db, "keep_booked")
-        db.execute("INSERT INTO ledger_entries (operation_id) VALUES ('keep_booked')")
+        db.execute("INSERT INTO books_of_record (operation_id) VALUES ('keep_booked')")
     db.close()
 
 
@@ -105,6 +105,7 @@ def test_the_worker_prunes_on_its_hourly_schedule(db_path: Path, tmp_path: Path)
         env={},
         clock=clock,
     )
+    bridge.migrate()  # every area's tables (the worker prunes SSO links too)
     db = bridge.connect()
     assert provisioning_worker.prune_if_due(bridge, db) == 3  # the hook is recent: kept
     assert "gone_done" not in _ids(db) and "keep_replayable" in _ids(db)
