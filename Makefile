@@ -54,8 +54,14 @@ fmt: $(STAMP)
 docs: $(STAMP)
 	UPDATE_DOCS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_docs.py -k generated
 
+# Every benchmark, each in its own process, into BENCHMARKS.md (bench/suite.py; ~30 min).
+# One step: make bench ONLY=intake. wrk drives the intake benchmark (installed when missing).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -qq --no-install-recommends wrk >/dev/null; \
+	  else echo "wrk not found: install it (apt-get install wrk) for the intake benchmark"; fi; }
+	$(BIN)/python -m bench.suite $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

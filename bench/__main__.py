@@ -61,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=defaults.workdir)
     parser.add_argument("--output", type=Path, default=Path("BENCHMARKS.md"))
     parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    parser.add_argument(
+        "--section", help="write the results into this `make bench` section (bench/suite.py)"
+    )
     args = parser.parse_args(argv)
     cfg = RunConfig(
         orders=args.orders,
@@ -105,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         json.dumps([r.to_json() for r in results], indent=2, default=str)
     )
     if not args.no_write:
-        report.write(args.output, results)
+        report.write(args.output, results, section=args.section)
         print(f"wrote {args.output}")
     return 0 if all(r.finished for r in results) else 1
 

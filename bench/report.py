@@ -183,13 +183,21 @@ def generated(results: Sequence[Result]) -> str:
     )
 
 
-def write(path: Path, results: Sequence[Result]) -> None:
-    """Replace the generated section of ``path`` (or write a minimal document)."""
-    section = generated(results)
+def write(path: Path, results: Sequence[Result], section: str | None = None) -> None:
+    """Replace the generated section of ``path`` (or write a minimal document); with
+    ``section``, the ``make bench`` suite's section of that name (bench/suite.py)."""
+    generated_text = generated(results)
+    if section is not None:
+        from bench.suite import write_section
+
+        body = generated_text.split(START, 1)[1].split(END, 1)[0]
+        title = f"### Provisioning burst: {results[0].cfg.orders} orders\n"
+        write_section(path, section, title + body)
+        return
     text = path.read_text() if path.exists() else ""
     if START in text and END in text:
         head, rest = text.split(START, 1)
         _, tail = rest.split(END, 1)
-        path.write_text(head + section + tail)
+        path.write_text(head + generated_text + tail)
     else:
-        path.write_text("# Benchmarks\n\nReproduce with `make bench`.\n\n" + section + "\n")
+        path.write_text("# Benchmarks\n\nReproduce with `make bench`.\n\n" + generated_text + "\n")

@@ -79,3 +79,28 @@ def test_the_sso_click_benchmark_runs_end_to_end(tmp_path: Path) -> None:
     assert 0 < quiet["raw_otwa_p50_ms"] <= quiet["click_p99_ms"]
     assert quiet["click_p50_ms"] <= quiet["click_p99_ms"] and burst["creates_sent"] == 6
     assert set(sso_clicks.summary(numbers).splitlines()[0].split()) >= {"quiet:", "clicks"}
+
+
+def test_the_suite_fills_its_own_sections_and_keeps_the_prose(tmp_path: Path) -> None:
+    from bench import suite
+
+    out = tmp_path / "BENCHMARKS.md"
+    out.write_text("# Benchmarks\n\nprose kept\n")
+    suite.write_section(out, "intake", "first")
+    suite.write_section(out, "budget", "| a |\n|---|")
+    suite.write_section(out, "intake", "second")
+    text = out.read_text()
+    assert text.startswith("# Benchmarks\n\nprose kept\n")
+    assert "second" in text and "first" not in text and text.count("bench:intake:start") == 1
+    assert text.index("bench:intake:start") < text.index("bench:budget:start")
+    assert suite.tables("noise\ntitle\n| x |\n|---|\n| 1 |\nmore") == "title\n\n| x |\n|---|\n| 1 |"
+    numbers = {
+        "bare_flask": {"name": "bare Flask", "per_second": 2000.0, "p50_ms": 3.0, "p99_ms": 9.0,
+                       "cpu_ms_per_request": 0.3, "non_2xx": 0},
+        "bridge": {"name": "bridge", "per_second": 700.0, "p50_ms": 9.0, "p99_ms": 30.0,
+                   "cpu_ms_per_request": 1.1, "non_2xx": 0},
+        "ratio": 0.35,
+        "open_loop": {"rate": 350.0, "hooks": 3500, "p50_ms": 4.0, "p99_ms": 20.0},
+    }  # fmt: skip
+    table = suite.intake("log line\n" + __import__("json").dumps(numbers))
+    assert "**0.350x** (target >= 0.3x: met)" in table and "p99 **20.0 ms**" in table
