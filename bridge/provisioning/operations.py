@@ -47,11 +47,11 @@ READ_ACTIONS = ("sso",)
 
 def get(db: sqlite_utils.Database, operation_id: str) -> dict[str, Any] | None:
     """The operation row with ``params``/``result`` decoded, or None."""
-    row = db.execute("SELECT * FROM operations WHERE id = ?", [operation_id]).fetchone()
+    cur = db.execute("SELECT * FROM operations WHERE id = ?", [operation_id])
+    row = cur.fetchone()
     if row is None:
         return None
-    cols = [d[0] for d in db.execute("SELECT * FROM operations LIMIT 0").description]
-    op = dict(zip(cols, row, strict=True))
+    op = dict(zip([d[0] for d in cur.description], row, strict=True))
     op["params"] = json.loads(op["params"] or "{}")
     op["result"] = json.loads(op["result"]) if op["result"] else None
     return op
