@@ -27,6 +27,7 @@ ACTIONS: tuple[str, ...] = (
     "usage",
     "test_connection",
     "invoice_paid",
+    "invoice_refunded",
     "sso_link",
     "validate",
     "adopt",

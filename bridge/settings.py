@@ -374,6 +374,43 @@ class Settings(BaseModel):
                 "hash-password`, not the password itself"
             )
         return value
+    # -- the ledger (bridge.ledger; docs/ledger.md) -------------------------------------
+    ledger_enabled: bool = Field(
+        True,
+        description="Keep the books: invoice hooks book revenue, creates, add-ons and "
+        "renewals book Otwa's charges, the worker samples the wallet. Off: invoice hooks "
+        "are refused (503 ledger_disabled) and nothing is booked.",
+    )
+    ledger_currency: str = Field(
+        "USD",
+        pattern=r"^[A-Z]{3}$",
+        description="Currency of the Otwa wallet and its charges (ISO 4217).",
+    )
+    ledger_sample_interval: float = Field(
+        300.0,
+        gt=0,
+        description="Seconds between the worker's wallet samples (GET /account, inside the "
+        "shared budget), renewal checks and runway alerts.",
+    )
+    ledger_runway_alert_days: int = Field(
+        7,
+        ge=0,
+        le=365,
+        description="Tell the panels' admins (once per date) when the wallet will fail a "
+        "renewal within this many days; 0 switches the alert off.",
+    )
+    ledger_topup_days: int = Field(
+        30,
+        ge=1,
+        le=366,
+        description="Horizon of the top-up `ledger runway` and /admin suggest, in days.",
+    )
+    ledger_rates: str = Field(
+        "",
+        pattern=r"^([A-Z]{3}=[0-9]+(\.[0-9]+)?(,[A-Z]{3}=[0-9]+(\.[0-9]+)?)*)?$",
+        description="Rates converting other currencies into LEDGER_CURRENCY for the "
+        "report's converted total, e.g. EUR=1.085,GBP=1.27. Empty: never converted.",
+    )
 
     @model_validator(mode="before")
     @classmethod

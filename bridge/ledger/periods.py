@@ -92,3 +92,24 @@ def parse_period_bound(text: str | None, *, field: str) -> str | None:
     raise LedgerError(
         "bad_date", f"{field} must be an ISO 8601 date such as 2026-11-01 (got {text!r})"
     )
+
+
+def parse_moment(text: str, *, field: str) -> float:
+    """A moment as a panel sends it, as epoch seconds: an ISO 8601 date-time (UTC when it
+    carries no offset, so WHMCS's ``"2026-11-30 10:00:00"`` is read as UTC) or a date (its
+    UTC midnight). Anything else, or a moment outside 2000-3000, is ``bad_date``."""
+    parsed = None
+    if isinstance(text, str):
+        raw = text.strip()
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+    if parsed is None or not 2000 <= parsed.year < 3000:
+        raise LedgerError(
+            "bad_date",
+            f"{field} must be an ISO 8601 date-time such as 2026-11-30T10:00:00Z (got {text!r})",
+        )
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.timestamp()

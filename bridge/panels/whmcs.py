@@ -44,6 +44,7 @@ ALIASES = {
     "TestConnection": "test_connection",
     "UsageUpdate": "usage",
     "InvoicePaid": "invoice_paid",
+    "InvoiceRefunded": "invoice_refunded",
 }
 # Client details worth carrying; anything else (passwords, security answers) is dropped.
 CLIENT_FIELDS = ("firstname", "lastname", "companyname", "email", "country", "language")

@@ -9,7 +9,7 @@ process's :class:`~bridge.runtime.Bridge`:
 * :func:`record` ``(db, command, bridge) -> operation id`` — inside the caller's open write
   transaction; records the operation, its job (and the service row); no HTTP. A second
   create for the same panel + service + generation returns the existing id. Refusals known
-  without Otwa raise :class:`bridge.errors.BridgeError` (501 invoice_paid, 404 no_server,
+  without Otwa raise :class:`bridge.errors.BridgeError` (404 no_server,
   409 service_suspended, 422 plan_change_unsupported / products-map errors).
 * :func:`claim_inline` ``(db, bridge, operation_id) -> job | None`` — inside the same write
   transaction as :func:`record`: leases the job for the inline attempt.

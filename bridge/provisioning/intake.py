@@ -2,9 +2,11 @@
 
 :func:`record` runs inside the hook's open write transaction (it joins it through a
 savepoint) so the webhook row, the operation, its job and the service row commit
-together, before any Otwa call. Refusals that need no Otwa call (invoice_paid for now,
-an unknown service, power, SSO or reinstall while suspended, a plan change Otwa cannot do)
-raise a :class:`bridge.errors.BridgeError` and record nothing.
+together, before any Otwa call. Refusals that need no Otwa call (an unknown service,
+power, SSO or reinstall while suspended, a plan change Otwa cannot do) raise a
+:class:`bridge.errors.BridgeError` and record nothing. Actions answered at once (the reads,
+``validate``, ``sso_link``, and the revenue hooks ``invoice_paid`` / ``invoice_refunded``
+booked by :mod:`bridge.provisioning.bookings`) are never recorded: 400 ``not_recorded``.
 """
 
 from __future__ import annotations
@@ -42,13 +44,6 @@ def record(db: sqlite_utils.Database, command: Command, bridge: Bridge) -> str:
     it when it had failed, so the reseller's retry is a retry, never a second order).
     """
     action = command.action
-    if action == "invoice_paid":
-        raise BridgeError(
-            "invoice_paid is not handled yet: the ledger arrives in a later release. "
-            "Nothing was changed.",
-            code="not_implemented",
-            status=501,
-        )
     if action not in ACTIONS:
         raise BridgeError(f"Unknown action {action!r}.", code="unknown_action", status=400)
     if action not in actions.RUN_ACTIONS:

@@ -4,6 +4,11 @@ no job queued (``validate``: the products map only; the reads ``status``, ``usag
 Otwa call in the shared budget, shared between processes for a few seconds). Each maps to
 one function of the area that owns the answer; every one replies ``"operation": null``.
 ``sso_link``: a signed bridge link, no Otwa call.
+``invoice_paid`` / ``invoice_refunded``: ledger bookings, no Otwa call.
+
+Actions in ``DURABLE`` write money: their bookings and the remembered hook commit in one
+durable transaction (``inbox.answer(..., durable=True)``), so nothing is booked twice and
+nothing booked is lost behind a 2xx.
 
 The reply is still remembered under the hook's ``webhook-id`` (a replay gets it again,
 verbatim); actions whose reply is a credential are listed in ``SECRET_REPLIES`` and their
@@ -17,7 +22,7 @@ from collections.abc import Callable
 import sqlite_utils
 
 from bridge.commands import Command, Outcome
-from bridge.provisioning import checks, fleet_reads, service_reads
+from bridge.provisioning import bookings, checks, fleet_reads, service_reads
 from bridge.runtime import Bridge
 from bridge.web import sso
 
@@ -32,4 +37,7 @@ ANSWERS: dict[str, Answer] = {
     "reconcile": fleet_reads.reconcile,
     "catalog": fleet_reads.catalog,
     "sso_link": sso.answer_sso_link,
+    "invoice_paid": bookings.invoice_paid,
+    "invoice_refunded": bookings.invoice_refunded,
 }
+DURABLE = frozenset({"invoice_paid", "invoice_refunded"})
