@@ -199,6 +199,23 @@ def mark_server_ended(
         return cursor.rowcount == 1
 
 
+def charged_periods(db: sqlite_utils.Database, server_id: str) -> int:
+    """How many monthly periods of ``server_id`` the journal holds as charged: its create
+    and every renewal, less any reversed. Compare with what Otwa says it was paid for."""
+    row = db.execute(
+        "SELECT count(*) FROM ledger_transactions t WHERE t.server_id = ?"
+        " AND t.kind IN ('server', 'renewal')"
+        " AND NOT EXISTS (SELECT 1 FROM ledger_transactions r WHERE r.reverses = t.id)",
+        [server_id],
+    ).fetchone()
+    return int(row[0])
+
+
+def attribution_of(db: sqlite_utils.Database, server_id: str) -> Attribution:
+    """The panel, service, client and product of ``server_id``'s latest charge."""
+    return _attribution(db, server_id, None, None, None, None)
+
+
 def _check_period(start: float, end: float | None, field: str) -> None:
     if end is not None and end <= start:
         raise LedgerError("bad_date", f"{field} must come after the period's start")

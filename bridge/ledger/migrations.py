@@ -138,6 +138,31 @@ def m001_journal(db: sqlite_utils.Database) -> None:
             )
 
 
+@migrations()
+def m002_alerts(db: sqlite_utils.Database) -> None:
+    """Admin notices the ledger raised (runway, an unpaid renewal), each once per key and
+    panel, with their delivery state (not money: updated as delivery goes on)."""
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS ledger_alerts (
+            key TEXT NOT NULL,               -- what it is about, once: runway:<date>...
+            panel TEXT NOT NULL,             -- the panel whose admins are told
+            raised_at REAL NOT NULL,
+            subject TEXT NOT NULL,
+            message TEXT NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            sent_at REAL,                    -- NULL: not delivered yet
+            last_error TEXT,
+            PRIMARY KEY (key, panel)
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS ledger_alerts_pending ON ledger_alerts(sent_at)"
+        " WHERE sent_at IS NULL"
+    )
+
+
 def apply_migrations(db: sqlite_utils.Database) -> list[str]:
     """Apply the ledger's pending migrations in order; return the names applied.
 

@@ -62,7 +62,9 @@ class WriteBack:
 
 @dataclass(frozen=True)
 class Notice:
-    """An admin notification: an operation failed for good (no secrets in it)."""
+    """An admin notification (no secrets in it): an operation failed for good, or
+    (``event`` ``ledger.alert``) the ledger's warning about the Otwa wallet; then
+    ``operation_id`` is the alert's id and ``action`` what it is about."""
 
     operation_id: str
     action: str
@@ -71,6 +73,7 @@ class Notice:
     subject: str
     message: str
     occurred_at: float = 0.0
+    event: str = "operation.failed"
 
 
 class Panel(ABC):

@@ -7,8 +7,8 @@ Command. Every panel accepts it.
 Out: when ``webhook_url`` is configured, write-backs and admin notices are POSTed there
 as Standard Webhooks, signed with the panel's ``webhook_secret`` exactly as hooks are
 signed towards the bridge: ``{"type": "server.ready" | "server.reinstalled" |
-"server.adopted" | "password.reset" | "operation.failed", "timestamp": ISO 8601, "data":
-{...}}``. The
+"server.adopted" | "password.reset" | "operation.failed" | "ledger.alert", "timestamp": ISO
+8601, "data": {...}}``. The
 ``webhook-id`` is fixed per operation and event, so a receiver dedupes the job queue's
 retries; a 2xx answer is success, anything else is retried.
 """
@@ -100,7 +100,7 @@ class GenericPanel(Panel):
             "subject": notice.subject,
             "message": notice.message,
         }
-        self._deliver(OPERATION_FAILED, notice.operation_id, notice.occurred_at, data, timeout)
+        self._deliver(notice.event, notice.operation_id, notice.occurred_at, data, timeout)
         return True
 
     def _deliver(

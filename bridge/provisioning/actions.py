@@ -18,7 +18,7 @@ from typing import Any
 from bridge import store
 from bridge.logs import register_secret
 from bridge.otwa import errors
-from bridge.provisioning import crashpoints, keys, logins
+from bridge.provisioning import charges, crashpoints, keys, logins
 from bridge.provisioning import operations as ops
 from bridge.provisioning.context import Context
 from bridge.provisioning.failures import Refusal, Transient
@@ -147,6 +147,9 @@ def create(ctx: Context) -> Done:
     if op.get("first_sent_at") and ctx.now() - op["first_sent_at"] > window:
         found = find_by_label(ctx, placement["label"])
         if found is not None:
+            # Charged by the earlier attempt that ordered it; its booking may be lost.
+            product = _plan(ctx, placement["plan"])
+            charges.server_created(ctx, found.id, product, _offers(product, placement))
             return Done(
                 ops.BUILDING,
                 result={**_server_summary(found), "adopted": True},
@@ -157,18 +160,9 @@ def create(ctx: Context) -> Done:
             )
         mark_sent(ctx, restart=True)  # Otwa forgot the key and holds no such server
     product = _plan(ctx, placement["plan"])
-    addon_ids, addon_prices = [], []
-    for kind in placement.get("addon_types") or []:
-        offer = next((a for a in product.addons or [] if a.type == kind), None)
-        if offer is None:
-            raise Refusal(
-                "addon_not_offered",
-                f"Otwa plan {product.name} offers no {kind} add-on; fix the products map.",
-                422,
-                nothing_created=True,
-            )
-        addon_ids.append(offer.id)
-        addon_prices.append(offer.monthly_price or Decimal(0))
+    offers = _offers(product, placement)
+    addon_ids = [offer.id for offer in offers]
+    addon_prices = [offer.monthly_price or Decimal(0) for offer in offers]
     mark_sent(ctx)
     crashpoints.hit("create.before_call")
     try:
@@ -186,6 +180,9 @@ def create(ctx: Context) -> Done:
         needs = (product.monthly_price or Decimal(0)) + sum(addon_prices, Decimal(0))
         raise _wallet_refusal(ctx, f"deploy plan {product.name}", needs) from None
     crashpoints.hit("create.after_response")
+    # Durable, before the runner's non-durable commit of the result (bridge.provisioning.
+    # charges); a redo after a crash is answered already_booked.
+    charges.server_created(ctx, server.id, product, offers)
     return Done(
         ops.BUILDING,
         result={**_server_summary(server), "replayed": bool(server.replayed)},
@@ -195,6 +192,22 @@ def create(ctx: Context) -> Done:
         crash_before_commit="create.before_local_commit",
         reason="replayed by Otwa" if server.replayed else "ordered",
     )
+
+
+def _offers(product: Any, placement: dict[str, Any]) -> list[Any]:
+    """The plan's add-on offers for the placement's add-on types, in order."""
+    offers = []
+    for kind in placement.get("addon_types") or []:
+        offer = next((a for a in product.addons or [] if a.type == kind), None)
+        if offer is None:
+            raise Refusal(
+                "addon_not_offered",
+                f"Otwa plan {product.name} offers no {kind} add-on; fix the products map.",
+                422,
+                nothing_created=True,
+            )
+        offers.append(offer)
+    return offers
 
 
 def _power_to(ctx: Context, server_id: str, action: str, settled: tuple[str, ...]) -> str:
@@ -251,6 +264,7 @@ def _destroy(ctx: Context, server_id: str) -> dict[str, Any]:
         log.warning("terminate: server already terminated", extra={"server_id": server_id})
         gone = True
     crashpoints.hit("destroy.after_call")
+    charges.server_ended(ctx, server_id)
     return {"server_id": server_id, "terminated": True, "already_gone": gone}
 
 
@@ -363,14 +377,18 @@ def _buy_types(ctx: Context, server_id: str, types: list[str]) -> dict[str, Any]
                 nothing_created=True,
             )
         if offer.active:
+            if charges.addon_unbooked(ctx, server_id, kind):
+                # An earlier attempt of this operation bought it and lost its booking.
+                charges.addon_attached(ctx, server_id, offer, offer.prorated_price, recovered=True)
             already.append(kind)
             continue
         try:
-            ctx.client().buy_addon(server_id, offer.id)
+            purchase = ctx.client().buy_addon(server_id, offer.id)
         except errors.PaymentRequiredError:
             raise _wallet_refusal(
                 ctx, f"add {offer.name} to the server", offer.prorated_price
             ) from None
+        charges.addon_attached(ctx, server_id, offer, purchase.charged)
         bought.append(kind)
     return {"server_id": server_id, "bought": bought, "already_active": already}
 

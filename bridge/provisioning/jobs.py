@@ -270,3 +270,18 @@ def cancel_open(
         [now, operation_id, *kinds],
     )
     return cur.rowcount
+
+
+def claim_slot(db: sqlite_utils.Database, name: str, now: float, interval: float) -> bool:
+    """True when this process may do periodic duty ``name`` now (and books the next one
+    ``interval`` seconds on), inside the caller's write transaction: across every worker,
+    one of them does each duty once per interval (the ``schedules`` table)."""
+    row = db.execute("SELECT next_at FROM schedules WHERE name = ?", [name]).fetchone()
+    if row is not None and row[0] > now:
+        return False
+    db.execute(
+        "INSERT INTO schedules (name, next_at, owner) VALUES (?, ?, ?)"
+        " ON CONFLICT(name) DO UPDATE SET next_at = excluded.next_at, owner = excluded.owner",
+        [name, now + interval, owner_id()],
+    )
+    return True

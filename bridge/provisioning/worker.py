@@ -4,8 +4,10 @@ Several workers may run at once (separate processes, or threads): leases keep th
 each other's jobs, and the ``schedules`` table makes sure only one of them does each
 periodic duty per interval — the one ``GET /servers`` per ``BUILD_POLL_INTERVAL`` that
 follows every building server at once (and only when some build could have finished,
-``BUILD_MIN_SECONDS`` after it started), and the hourly pruning of remembered hooks and
-of spent SSO link ids, and of finished operations (``PRUNE_AFTER_DAYS``).
+``BUILD_MIN_SECONDS`` after it started), the hourly pruning of remembered hooks and
+of spent SSO link ids, and of finished operations (``PRUNE_AFTER_DAYS``), and the ledger's
+round per ``LEDGER_SAMPLE_INTERVAL`` (``upkeep``: wallet sample, renewals, runway, admin
+notices).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import sqlite_utils
 
 from bridge import store
 from bridge.otwa import errors
-from bridge.provisioning import crashpoints, inbox, jobs, readcache, retention, runner
+from bridge.provisioning import crashpoints, inbox, jobs, readcache, retention, runner, upkeep
 from bridge.provisioning import operations as ops
 from bridge.runtime import Bridge
 from bridge.sso.spent import prune as prune_spent_links  # listed beside the store: a table
@@ -31,17 +33,7 @@ PRUNE_EVERY = 3600.0
 READ_CACHE_KEEP = 86400.0
 
 
-def _claim_slot(db: sqlite_utils.Database, name: str, now: float, interval: float) -> bool:
-    """True when this process may do duty ``name`` now (and books the next one)."""
-    row = db.execute("SELECT next_at FROM schedules WHERE name = ?", [name]).fetchone()
-    if row is not None and row[0] > now:
-        return False
-    db.execute(
-        "INSERT INTO schedules (name, next_at, owner) VALUES (?, ?, ?)"
-        " ON CONFLICT(name) DO UPDATE SET next_at = excluded.next_at, owner = excluded.owner",
-        [name, now + interval, jobs.owner_id()],
-    )
-    return True
+_claim_slot = jobs.claim_slot
 
 
 def poll_builds(bridge: Bridge, db: sqlite_utils.Database) -> bool:
@@ -165,6 +157,7 @@ def work_once(bridge: Bridge, db: sqlite_utils.Database, owner: str) -> bool:
         runner.execute(bridge, db, job)
     polled = poll_builds(bridge, db)
     prune_if_due(bridge, db)
+    upkeep.ledger_if_due(bridge, db)
     return job is not None or polled
 
 

@@ -10,9 +10,9 @@ from bridge.ledger.migrations import APPEND_ONLY, apply_migrations, pending_migr
 
 def test_ledger_migrations_apply_once_beside_the_stores(tmp_path: Path) -> None:
     db = store.connect(tmp_path / "bridge.sqlite", migrate=True)  # the store's own set
-    assert pending_migrations(db) == ["m001_journal"]
+    assert pending_migrations(db) == ["m001_journal", "m002_alerts"]
 
-    assert apply_migrations(db) == ["m001_journal"]
+    assert apply_migrations(db) == ["m001_journal", "m002_alerts"]
     assert apply_migrations(db) == []  # a second start-up finds nothing to do
 
     sets = db.execute("SELECT DISTINCT migration_set FROM _sqlite_migrations").fetchall()

@@ -244,9 +244,10 @@ def test_reads_are_answered_without_operations_and_sso_once(env: BridgeEnv) -> N
     assert "url" not in (env.op(op_id)["result"] or {})  # handed out once, never stored
 
 
-def test_invoice_paid_is_not_implemented_and_changes_nothing(env: BridgeEnv) -> None:
-    err = _refused(env, "invoice_paid", "33")
-    assert (err.status, err.code) == (501, "not_implemented")
+@pytest.mark.parametrize("action", ["invoice_paid", "invoice_refunded", "validate"])
+def test_answered_actions_are_never_recorded_as_operations(env: BridgeEnv, action: str) -> None:
+    err = _refused(env, action, "33")  # the hook answers them (bridge.web.answers)
+    assert (err.status, err.code) == (400, "not_an_operation")
     assert env.rows("SELECT * FROM operations") == []
 
 

@@ -55,10 +55,15 @@ def test_create_hook_to_running_server_written_back(stack: Stack, whmcs: FakeWhm
     assert creds["password"] not in stack.logs()
 
 
-def test_invoice_paid_hook_is_501(stack: Stack) -> None:
-    r = stack.hook("whmcs", _sample("invoice_paid", 5002))
-    assert r.status_code == 501, r.text
-    assert r.json()["error"]["code"] == "not_implemented"
+def test_invoice_paid_hook_books_the_line_once(stack: Stack) -> None:
+    body = _sample("invoice_paid", 5002)
+    r = stack.hook("whmcs", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["booked"] == 1
+    again = stack.hook("whmcs", body)  # WHMCS fires InvoicePaid twice: a new webhook-id
+    assert again.json()["result"]["already_booked"] == 1
+    rows = stack.rows("SELECT event_id FROM ledger_transactions WHERE kind = 'sale'")
+    assert rows == [{"event_id": "sale:whmcs:5012:1"}]
 
 
 def test_402_reaches_the_panel_as_a_reseller_message(stack: Stack, sandbox: Sandbox) -> None:
