@@ -21,6 +21,7 @@ from bridge.logs import register_secret
 __all__ = [
     "Account",
     "Reseller",
+    "Tier",
     "ProductAddon",
     "Product",
     "Region",
@@ -107,23 +108,55 @@ class Account:
 
 
 @dataclass
+class Tier:
+    """A reseller tier: its name, the 30-day volume it needs and its discount (percent)."""
+
+    name: str
+    gmv_required: Decimal | None
+    discount_pct: Decimal | None
+    gmv_remaining: Decimal | None = None  # only on ``next_tier``: what is still missing
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Tier:
+        return cls(
+            name=str(d.get("name", "")),
+            gmv_required=money(d.get("gmvRequired", d.get("min30dGmv"))),
+            discount_pct=money(d.get("discountPct")),
+            gmv_remaining=money(d.get("gmvRemaining")),
+        )
+
+
+@dataclass
 class Reseller:
-    """``GET /reseller``: partner status, brand and margin (``marginPercent`` string or number)."""
+    """``GET /reseller``: partner status, brand and margin, and the tier programme (the
+    discount in force, the rolling 30-day volume, the next tier and what it needs). Money
+    and percentages may come as strings or plain numbers."""
 
     partner: bool
     brand_slug: str | None
     brand_name: str | None
     margin_percent: Decimal | None
+    discount_pct: Decimal | None = None
+    tier_name: str | None = None
+    gmv_30d: Decimal | None = None
+    next_tier: Tier | None = None
+    tiers: list[Tier] = field(default_factory=list)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Reseller:
         partner = d.get("partner", d.get("enabled", False))
+        nxt = d.get("nextTier")
         return cls(
             partner=bool(partner),
             brand_slug=_str(d.get("brandSlug")),
             brand_name=_str(d.get("brandName")),
             margin_percent=money(d.get("marginPercent", d.get("discountPct"))),
+            discount_pct=money(d.get("discountPct", d.get("marginPercent"))),
+            tier_name=_str(d.get("tierName")),
+            gmv_30d=money(d.get("gmv30d")),
+            next_tier=Tier.from_dict(nxt) if isinstance(nxt, dict) else None,
+            tiers=[Tier.from_dict(t) for t in d.get("tiers") or [] if isinstance(t, dict)],
             raw=d,
         )
 

@@ -64,3 +64,8 @@ def iso(t: float) -> str:
     """Epoch seconds as ISO-8601 UTC with milliseconds: ``2026-01-01T00:00:00.000Z``."""
     stamp = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
     return f"{stamp}{int(t * 1000) % 1000:03d}Z"
+
+
+def parse_iso(text: str) -> float:
+    """The inverse of :func:`iso`: ``2026-01-01T00:00:00.000Z`` as epoch seconds."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()

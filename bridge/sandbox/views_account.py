@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import request
 
 from bridge.sandbox.auth import account, public, requires, state
 from bridge.sandbox.blueprint import api
+from bridge.sandbox.clock import parse_iso
 from bridge.sandbox.catalog import OS_TEMPLATES, PLANS, REGIONS, price_for
 from bridge.sandbox.errors import ApiError
 from bridge.sandbox.money import fmt
@@ -32,17 +34,55 @@ def get_account() -> Any:
         }
 
 
+# Otwa's reseller tiers by rolling 30-day volume (CONTRACT.md 10.2: the official client's
+# fixture). The sandbox reports the tier the volume reaches but never promotes on its own:
+# the discount in force is the account's margin (set at boot or by PUT .../margin), shown
+# as discountPct and discountOverride.
+TIERS = (("Starter", Decimal("0"), Decimal("10")), ("Growth", Decimal("500"), Decimal("15")),
+         ("Scale", Decimal("2000"), Decimal("20")))  # fmt: skip
+VOLUME_WINDOW = 30 * 86400.0
+
+
+def _volume(account_id: str, now: float) -> Decimal:
+    """What the account was charged in the last 30 days (sandbox time)."""
+    since = now - VOLUME_WINDOW
+    return sum(
+        (Decimal(c["amount"]) for c in state().charges
+         if c["accountId"] == account_id and parse_iso(c["createdAt"]) > since),
+        Decimal("0"),
+    )  # fmt: skip
+
+
 @api.get("/reseller")
 @requires("account:read")
 def get_reseller() -> Any:
     with state().lock:
+        state().tick()  # renewals due by now count in the volume
         a = account()
+        gmv = _volume(a.id, state().now())
+        reached = [t for t in TIERS if gmv >= t[1]]
+        above = [t for t in TIERS if gmv < t[1]]
+        nxt = above[0] if above else None
         return {
             "partner": a.partner,
+            "enabled": a.partner,
             "brandSlug": a.brand_slug,
             "brandName": a.brand_name,
             "marginPercent": fmt(a.margin_percent),
-        }
+            "discountPct": fmt(a.margin_percent),
+            "discountOverride": fmt(a.margin_percent) if a.partner else None,
+            "tierName": reached[-1][0] if a.partner and reached else None,
+            "gmv30d": fmt(gmv),
+            "nextTier": None if nxt is None else {
+                "name": nxt[0],
+                "gmvRequired": fmt(nxt[1]),
+                "gmvRemaining": fmt(nxt[1] - gmv),
+                "discountPct": fmt(nxt[2]),
+            },
+            "tiers": [
+                {"name": n, "min30dGmv": fmt(m), "discountPct": fmt(d)} for n, m, d in TIERS
+            ],
+        }  # fmt: skip
 
 
 def sso_link(account_id: str, default_target: str) -> tuple[dict[str, Any], int]:

@@ -35,14 +35,40 @@ def test_account_and_reseller_per_key(sandbox):
     assert call(sandbox, "GET", "/account", DESTROY).json()["id"] == demo["id"]
     assert call(sandbox, "GET", "/account", OTHER).json()["id"] != demo["id"]
     assert call(sandbox, "GET", "/account", BROKE).json()["balance"] == "0.00"
+    tiers = [
+        {"name": "Starter", "min30dGmv": "0.00", "discountPct": "10.00"},
+        {"name": "Growth", "min30dGmv": "500.00", "discountPct": "15.00"},
+        {"name": "Scale", "min30dGmv": "2000.00", "discountPct": "20.00"},
+    ]
     assert call(sandbox, "GET", "/reseller").json() == {
         "partner": True,
+        "enabled": True,
         "brandSlug": "demo-hosting",
         "brandName": "Demo Hosting",
         "marginPercent": "20.00",
+        "discountPct": "20.00",
+        "discountOverride": "20.00",
+        "tierName": "Starter",
+        "gmv30d": "0.00",
+        "nextTier": {
+            "name": "Growth",
+            "gmvRequired": "500.00",
+            "gmvRemaining": "500.00",
+            "discountPct": "15.00",
+        },
+        "tiers": tiers,
     }
     other = call(sandbox, "GET", "/reseller", OTHER).json()
     assert other["partner"] is False and other["marginPercent"] == "0.00"
+    assert other["tierName"] is None and other["discountOverride"] is None
+
+
+def test_reseller_volume_counts_the_last_30_days_of_charges(sandbox):
+    running_server(sandbox)  # Standard at the partner's 20 %: 7.99
+    assert call(sandbox, "GET", "/reseller").json()["gmv30d"] == "7.99"
+    assert call(sandbox, "GET", "/reseller").json()["nextTier"]["gmvRemaining"] == "492.01"
+    sandbox.advance(30 * 86400 + 1)  # the renewal is charged; the first month leaves
+    assert call(sandbox, "GET", "/reseller").json()["gmv30d"] == "7.99"
 
 
 def test_missing_scope_is_403_naming_it(sandbox):
