@@ -9,8 +9,8 @@ from flask import request
 
 from bridge.sandbox.auth import account, public, requires, state
 from bridge.sandbox.blueprint import api
-from bridge.sandbox.clock import parse_iso
 from bridge.sandbox.catalog import OS_TEMPLATES, PLANS, REGIONS, price_for
+from bridge.sandbox.clock import parse_iso
 from bridge.sandbox.errors import ApiError
 from bridge.sandbox.money import fmt
 from bridge.sandbox.sso import TTL, valid_next

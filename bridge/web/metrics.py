@@ -18,6 +18,7 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import json
+import math
 from collections.abc import Iterator
 from typing import Any
 
@@ -27,6 +28,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoM
 from prometheus_client.registry import Collector
 
 from bridge.errors import BridgeError, error_body
+from bridge.ledger.money import to_decimal
+from bridge.ledger.status import Status, status
 from bridge.provisioning import gauges
 from bridge.runtime import Bridge
 from bridge.version import __version__
@@ -110,9 +113,10 @@ def _check_access(bridge: Bridge) -> None:
 class BridgeCollector(Collector):
     """The bridge's families, read once per scrape from the counters and the budget."""
 
-    def __init__(self, bridge: Bridge, g: gauges.Gauges) -> None:
+    def __init__(self, bridge: Bridge, g: gauges.Gauges, wallet: Status | None = None) -> None:
         self.bridge = bridge
         self.g = g
+        self.wallet = wallet
 
     def collect(self) -> Iterator[Any]:
         g = self.g
@@ -174,6 +178,8 @@ class BridgeCollector(Collector):
             value=g.oldest_due_job_seconds,
         )
         yield from _budget(self.bridge)
+        if self.wallet is not None:
+            yield from _ledger(self.bridge, self.wallet)
 
 
 def _labelled(
@@ -214,16 +220,76 @@ def _budget(bridge: Bridge) -> Iterator[Any]:
     )
 
 
+def _major(minor: int, currency: str) -> float:
+    # Prometheus values are float64: the exact minor units become one here, at the edge.
+    return float(to_decimal(minor, currency))
+
+
+def _ledger(bridge: Bridge, st: Status) -> Iterator[Any]:
+    """The Otwa wallet from the journal and the worker's samples (docs/ledger.md)."""
+    settings = bridge.settings
+    c = st.currency
+    days = st.runway.days_left
+
+    def gauge(name: str, help_text: str, value: float) -> Any:
+        family = GaugeMetricFamily(name, help_text, labels=["currency"])
+        family.add_metric([c], value)
+        return family
+
+    yield gauge(
+        "bridge_ledger_wallet_balance",
+        "Otwa wallet balance: the last GET /account sample plus what was booked since.",
+        _major(st.runway.balance, c),
+    )
+    yield gauge(
+        "bridge_ledger_runway_days",
+        "Whole days until the first renewal the wallet cannot pay (+Inf: none).",
+        math.inf if days is None else float(days),
+    )
+    yield gauge(
+        "bridge_ledger_runway_alert",
+        "1 when a renewal within LEDGER_RUNWAY_ALERT_DAYS will fail.",
+        1.0 if st.alert else 0.0,
+    )
+    yield gauge(
+        "bridge_ledger_topup_needed",
+        "Top-up that covers every renewal of the next LEDGER_TOPUP_DAYS days.",
+        _major(st.runway.topup_for(settings.ledger_topup_days), c),
+    )
+    if st.drift is not None:
+        yield gauge(
+            "bridge_ledger_wallet_drift",
+            "Otwa's wallet movement minus the journal's, first sample to last (negative: "
+            "Otwa took more than was booked; positive: a deposit not booked yet).",
+            _major(st.drift, c),
+        )
+    if st.last_sample is not None:
+        yield gauge(
+            "bridge_ledger_sample_age_seconds",
+            "Seconds since the worker last sampled GET /account.",
+            max(0.0, bridge.clock.now() - st.last_sample.sampled_at),
+        )
+
+
 def exposition(bridge: Bridge, db: Any) -> bytes:
-    """The whole text exposition for ``bridge`` (one read of the counters)."""
+    """The whole text exposition for ``bridge`` (one read of the counters, and the
+    ledger's wallet status: a few indexed reads)."""
+    now = bridge.clock.now()
+    s = bridge.settings
+    wallet = (
+        status(db, s.ledger_currency, now=now, alert_days=s.ledger_runway_alert_days)
+        if s.ledger_enabled
+        else None
+    )
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(BridgeCollector(bridge, gauges.read(db, bridge.clock.now())))
+    registry.register(BridgeCollector(bridge, gauges.read(db, now), wallet))
     return generate_latest(registry)
 
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Operations, jobs, services and hooks by state, totals, queue lag and the budget."""
+    """Operations, jobs, services and hooks by state, totals, queue lag, the budget and
+    the ledger's wallet gauges (balance, drift, runway)."""
     bridge = current_bridge()
     _check_access(bridge)
     response = Response(exposition(bridge, get_db()), content_type=CONTENT_TYPE)
