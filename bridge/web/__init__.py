@@ -44,7 +44,7 @@ def _mask_web_secrets(bridge: Bridge) -> None:
 def init_app(app: Flask, bridge: Bridge) -> None:
     """Keep ``bridge`` on the app, register teardown and every blueprint; migrate the
     database once at start-up."""
-    from bridge.web import admin, health, hooks, metrics, openapi, sso
+    from bridge.web import admin, health, hooks, metrics, openapi, reports, sso
 
     app.extensions[EXTENSION] = bridge
     _mask_web_secrets(bridge)
@@ -57,3 +57,4 @@ def init_app(app: Flask, bridge: Bridge) -> None:
     app.register_blueprint(sso.blueprint(bridge))
     app.register_blueprint(openapi.bp)
     admin.init_app(app)
+    app.register_blueprint(reports.bp)
