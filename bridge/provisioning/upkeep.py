@@ -39,7 +39,7 @@ from bridge.ledger import LedgerError, book_renewal, mark_server_ended, record_s
 from bridge.ledger import alerts as ledger_alerts
 from bridge.ledger.costs import RENEWAL_PERIOD, attribution_of, charged_periods
 from bridge.ledger.money import format_minor
-from bridge.ledger.periods import iso
+from bridge.ledger.periods import day_of, iso
 from bridge.ledger.runway import Runway, active_servers, runway_from_journal
 from bridge.ledger.wallet import book_opening_from_sample
 from bridge.otwa import OtwaClient, errors
@@ -58,6 +58,7 @@ class Round:
     """What one round saw and did (for logs, tests and ``otwa-bridge ledger``)."""
 
     balance: str | None = None
+    sampled_at: float | None = None
     renewals: list[str] = field(default_factory=list)  # event ids booked
     suspended: list[str] = field(default_factory=list)  # servers with an unpaid renewal
     ended: list[str] = field(default_factory=list)
@@ -120,6 +121,7 @@ def _sample(bridge: Bridge, db: sqlite_utils.Database, client: OtwaClient, out: 
     )
     book_opening_from_sample(db, sample)
     out.balance = format_minor(sample.balance, currency)
+    out.sampled_at = sample.sampled_at
 
 
 def _renewals(bridge: Bridge, db: sqlite_utils.Database, client: OtwaClient, out: Round) -> None:
@@ -149,7 +151,11 @@ def _renewals(bridge: Bridge, db: sqlite_utils.Database, client: OtwaClient, out
             out.errors.append(f"no price for server {item.server_id}")
             continue
         plan_price, addons = prices
+        # Paid on the anniversary; or, when it was unpaid, by a top-up since: before this
+        # round's sample saw the wallet, so it is booked at that sample's moment and
+        # reconciles in the same step.
         late = ledger_alerts.known(db, _unpaid_key(item.server_id, item.next_renewal))
+        late_at = out.sampled_at if out.sampled_at is not None else now
         for k in range(missing):
             start = item.next_renewal + k * RENEWAL_PERIOD
             try:
@@ -160,8 +166,7 @@ def _renewals(bridge: Bridge, db: sqlite_utils.Database, client: OtwaClient, out
                     plan_price=plan_price,
                     addons=addons,
                     currency=currency,
-                    # Paid on the anniversary; paid later by a top-up when it was unpaid.
-                    charged_at=now if late or start > now else start,
+                    charged_at=late_at if late or start > now else start,
                 )
             except LedgerError as exc:
                 out.errors.append(f"renewal of {item.server_id}: {exc}")
@@ -246,19 +251,27 @@ def _runway(bridge: Bridge, db: sqlite_utils.Database, out: Round) -> None:
         return
     out.runway = way
     days = settings.ledger_runway_alert_days
-    if days <= 0 or not way.alert(days) or way.runs_out_on is None or not bridge.panels:
+    if days <= 0 or not way.alert(days) or way.runs_out_at is None or not bridge.panels:
         return
+    # The runway takes an overdue renewal as due now, so its date moves on each day it
+    # stays unpaid; the alert is keyed by the renewal's own date, and an overdue one whose
+    # suspension the panel was told about is not announced again.
+    failing = next(s for s in way.servers if s.server_id == way.unpaid_server)
+    shift = max(0.0, float(int(now)) - round(failing.next_renewal))
+    if shift and ledger_alerts.known(db, _unpaid_key(failing.server_id, failing.next_renewal)):
+        return
+    runs_out_on = day_of(way.runs_out_at - shift)
     c = way.currency
-    key = f"runway:{way.runs_out_on.isoformat()}"
+    key = f"runway:{runs_out_on.isoformat()}"
     topup = format_minor(way.topup_for(settings.ledger_topup_days), c)
     raised = ledger_alerts.raise_alert(
         db,
         key=key,
         panels=sorted(bridge.panels),
-        subject=f"otwa-bridge: the Otwa wallet runs out on {way.runs_out_on.isoformat()}",
+        subject=f"otwa-bridge: the Otwa wallet runs out on {runs_out_on.isoformat()}",
         message=(
             f"The Otwa wallet ({format_minor(way.balance, c)} {c}) cannot pay the renewal of"
-            f" server {way.unpaid_server} due {iso(way.runs_out_at or now)}, in"
+            f" server {way.unpaid_server} due {iso(way.runs_out_at - shift)}, in"
             f" {way.days_left} day(s). Otwa suspends servers whose renewal it cannot charge."
             f" A top-up of {topup} {c} covers every renewal of the next"
             f" {settings.ledger_topup_days} days. See `otwa-bridge ledger runway`."

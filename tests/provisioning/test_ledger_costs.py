@@ -129,3 +129,61 @@ def test_ledger_switched_off_books_no_cost(
     env.running_service("9003")
     assert booked_costs(env) == []
     assert otwa_charges(sandbox)
+
+
+def test_a_renewal_the_wallet_cannot_pay(
+    env: BridgeEnv, sandbox: Sandbox, whmcs: FakeWhmcs, clock: ManualClock
+) -> None:
+    """The runway alert goes out beforehand, once; the worker sees the suspension, the panel
+    is told; nothing is booked for the renewal Otwa did not charge; a top-up brings it back."""
+    env.reconfigure(LEDGER_RUNWAY_ALERT_DAYS=7, LEDGER_SAMPLE_INTERVAL=3600.0)
+    sandbox.set_balance("otwa_sandbox_default", "10.00")
+    first = env.running_service("9101")  # 4.79: the wallet keeps 5.21
+    second = env.running_service("9102")  # 4.79: 0.42 left, neither renewal is covered
+    move(env, sandbox, clock, 3600)
+    env.drain_here(clock)  # the worker's own loop: its ledger round samples 0.42
+    latest = env.rows("SELECT balance FROM ledger_wallet_samples ORDER BY sampled_at DESC")
+    assert latest[0] == {"balance": 42}
+    assert whmcs.calls("SendAdminEmail") == []  # 30 days of runway: no alert yet
+
+    move(env, sandbox, clock, 24 * 86400)  # six days before the renewals
+    env.drain_here(clock)
+    mails = whmcs.calls("SendAdminEmail")
+    assert len(mails) == 1, mails
+    assert mails[0]["customsubject"].startswith("otwa-bridge: the Otwa wallet runs out on ")
+    assert "top-up of 9.16 USD" in mails[0]["custommessage"]  # two renewals less 0.42
+    move(env, sandbox, clock, 3600)
+    env.drain_here(clock)
+    assert len(whmcs.calls("SendAdminEmail")) == 1  # once per date it runs out
+
+    move(env, sandbox, clock, 7 * 86400)  # past the anniversary: Otwa suspends both
+    statuses = {s["id"]: s["status"] for s in sandbox.state()["servers"]}
+    assert statuses[first] == statuses[second] == "suspended"
+    env.drain_here(clock)
+    mails = whmcs.calls("SendAdminEmail")
+    unpaid = [m for m in mails if "(renewal not paid)" in m["customsubject"]]
+    assert sorted(m["customsubject"].split()[4] for m in unpaid) == sorted([first, second])
+    assert "service 9101 of panel whmcs" in " ".join(m["custommessage"] for m in unpaid)
+    assert env.rows("SELECT * FROM ledger_transactions WHERE kind = 'renewal'") == []
+    move(env, sandbox, clock, 3600)
+    env.drain_here(clock)
+    assert len(whmcs.calls("SendAdminEmail")) == len(mails)  # told once
+    notices = env.rows("SELECT key, sent_at IS NOT NULL AS sent FROM ledger_alerts")
+    assert all(n["sent"] for n in notices) and len(notices) == 3
+
+    sandbox.control("POST", "/accounts/otwa_sandbox_default/topup", {"amount": "20.00"})
+    move(env, sandbox, clock, 3600)  # the next round
+    env.drain_here(clock)  # reactivated: Otwa charged the overdue renewals now
+    renewals = env.rows("SELECT server_id, occurred_at FROM ledger_transactions"
+                        " WHERE kind = 'renewal' ORDER BY server_id")  # fmt: skip
+    assert sorted(r["server_id"] for r in renewals) == sorted([first, second])
+    db = store.connect(env.db_path)
+    try:
+        assert wallet_drift(db, "USD") == 2000  # the top-up Otwa saw and nobody booked yet
+        from bridge.ledger import book_topup
+
+        book_topup(db, reference="dep-9", amount="20.00", currency="USD",
+                   occurred_at=clock.now() - 3000)  # fmt: skip
+        assert wallet_drift(db, "USD") == 0
+    finally:
+        db.close()
