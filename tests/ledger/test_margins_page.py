@@ -57,8 +57,8 @@ def test_the_page_needs_the_admin_login(month: Golden) -> None:
     form = s.get(f"{month.url}/admin/reports/login", timeout=10)
     token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
     assert token
-    wrong = s.post(f"{month.url}/admin/reports/login",
-                   data={"csrf_token": token.group(1), "password": "guess"}, timeout=10)  # fmt: skip
+    login = f"{month.url}/admin/reports/login"
+    wrong = s.post(login, data={"csrf_token": token.group(1), "password": "guess"}, timeout=10)
     assert wrong.status_code == 401 and "Wrong password." in wrong.text
     forged = requests.post(f"{month.url}/admin/reports/login",
                            data={"csrf_token": "x", "password": PASSWORD}, timeout=10)  # fmt: skip
@@ -112,8 +112,13 @@ def test_bad_periods_are_refused_in_one_line(month: Golden) -> None:
     assert r.status_code == 400
 
 
-@pytest.mark.skipif(not shutil.which(CHROMIUM), reason=f"Debian's chromium is not installed at "
-                    f"{CHROMIUM} (apt-get install chromium); the page test needs a real browser")  # fmt: skip
+NO_CHROMIUM = (
+    f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium): the page "
+    "test needs a real browser and never downloads one"
+)
+
+
+@pytest.mark.skipif(not shutil.which(CHROMIUM), reason=NO_CHROMIUM)
 def test_chromium_logs_in_and_reads_the_golden_month(month: Golden) -> None:
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
     errors: list[str] = []
