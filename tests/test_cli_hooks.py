@@ -214,3 +214,25 @@ def test_send_create_then_replay_exits_0(bridge_server, base_env, sandbox) -> No
     (server,) = sandbox.state()["servers"]
     assert (server["label"], server["os"]) == ("whmcs-5150-g1", "debian-12")
     assert WHMCS_SECRET.encode() not in Path(proc.log_path).read_bytes()
+
+
+def test_send_books_an_invoice_and_its_refund(bridge_server, base_env) -> None:
+    url, _ = bridge_server
+    invoice = '{"id": "cli-1", "line_id": "1", "amount": "12.00", "currency": "USD"}'
+    paid = ["send", "--url", url, "invoice_paid", "--service", "77", "--product", "1",
+            "--client", "7", "--param", f"invoice:={invoice}"]  # fmt: skip
+    r = run(paid, base_env)
+    assert r.returncode == 0, r.stdout.decode() + r.stderr.decode()
+    assert json.loads(r.stdout)["result"]["lines"] == [
+        {"event_id": "sale:whmcs:cli-1:1", "status": "booked"}
+    ]
+    again = run(paid, base_env)  # a new webhook-id: the same line, booked once
+    assert json.loads(again.stdout)["result"]["already_booked"] == 1
+    refund = '{"id": "cli-1", "line_id": "1", "amount": "5.00", "currency": "USD"}'
+    r = run(["send", "--url", url, "invoice_refunded", "--service", "77",
+             "--param", f"invoice:={refund}"], base_env)  # fmt: skip
+    assert r.returncode == 0 and json.loads(r.stdout)["result"]["booked"] == 1
+    report = run(["ledger", "report", "--period", "2026-01", "--to", "2030-12", "--by", "service",
+                  "--format", "csv"], base_env)  # fmt: skip
+    assert report.returncode == 0, report.stderr.decode()
+    assert "whmcs,77,USD,7.00,0.00,7.00,100.00" in report.stdout.decode()

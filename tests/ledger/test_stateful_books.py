@@ -128,7 +128,9 @@ def make_machine(root: Path, sandbox: Sandbox) -> type[RuleBasedStateMachine]:
         @precondition(lambda self: any(v > 0 for i in self.invoices.values() for v in i.values()))
         @rule(data=st.data())
         def refund(self, data: st.DataObject) -> None:
-            open_lines = [(i, n, v) for i, ls in self.invoices.items() for n, v in ls.items() if v > 0]
+            open_lines = [
+                (i, n, v) for i, ls in self.invoices.items() for n, v in ls.items() if v > 0
+            ]
             number, line, left = data.draw(st.sampled_from(open_lines))
             cents = data.draw(st.integers(min_value=1, max_value=left))
             body = self.g.body("invoice_refunded", 1, 1, invoice={
