@@ -34,8 +34,9 @@ def env(tmp_path: Path) -> dict[str, str]:
     book_invoice_paid(db, panel="whmcs", invoice_id="5012", client_id="7", currency="USD",
                       paid_at=NOV, lines=[InvoiceLine("1", "42", "1", "12.00")])  # fmt: skip
     record_sample(db, balance="95.21", currency="USD", sampled_at=NOV + 60)
+    eur = [InvoiceLine("1", "9", "1", "20.00")]
     book_invoice_paid(db, panel="generic", invoice_id="e1", client_id="8", currency="EUR",
-                      paid_at=NOV + 30 * 86400, lines=[InvoiceLine("1", "9", "1", "20.00")])  # fmt: skip
+                      paid_at=NOV + 30 * 86400, lines=eur)  # fmt: skip
     db.close()
     return {
         "BRIDGE_DATABASE": str(path),

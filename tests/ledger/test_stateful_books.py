@@ -14,7 +14,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -118,8 +117,9 @@ def make_machine(root: Path, sandbox: Sandbox) -> type[RuleBasedStateMachine]:
             service = data.draw(st.sampled_from(sorted(self.services)))
             number = f"inv{next(self.ids)}"
             lines = [{"id": str(n), "amount": a} for n, a in enumerate(amounts, 1)]
+            invoice = {"id": number, "currency": "USD", "lines": lines}
             r = self.post(self.g.body("invoice_paid", service, self.services[service],
-                                      invoice={"id": number, "currency": "USD", "lines": lines}))  # fmt: skip
+                                      invoice=invoice))  # fmt: skip
             assert r.status_code == 200, r.text
             self.invoices[number] = {
                 str(n): int(Decimal(a) * 100) for n, a in enumerate(amounts, 1)
@@ -235,6 +235,3 @@ def test_the_books_hold_whatever_happens(tmp_path: Path, sandbox: Sandbox) -> No
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
         ),
     )
-
-
-pytest_plugins: list[str] = []
