@@ -1,5 +1,5 @@
 """``/admin/reports/margins``: the margin report as a page people read, behind the admin
-login.
+console's login.
 
 One month's table (by product, client, service or panel), a chart of revenue, cost and
 margin by month over the twelve months up to it (``bridge.ledger.charts``: pygal SVG drawn
@@ -14,17 +14,17 @@ Routes (all GET but the login's POST)::
     /admin/reports/margins.csv|.json?period=...&by=...  downloads (what the CLI prints)
     /admin/reports/margins/chart.svg?period=...          the chart
     /admin/reports/margins.css                            the page's style sheet
-    /admin/reports/login                                  stand-in login (reports_login)
 
-Pages are sent with a strict Content-Security-Policy (only this origin's style sheet and
-images), so a browser runs nothing the bridge did not serve.
+Behind the admin console's login (``bridge.web.admin.guard``: a session from
+``/admin/login`` or a trusted authenticating proxy); without one, a page request is sent to
+the login form and back. Pages are sent with a strict Content-Security-Policy (only this
+origin's style sheet and images), so a browser runs nothing the bridge did not serve.
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import date
-from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, render_template, request
 
@@ -38,18 +38,17 @@ from bridge.ledger.render import render_csv, render_json
 from bridge.ledger.report import RateTable, Report
 from bridge.ledger.status import status
 from bridge.web import current_bridge, get_db
-from bridge.web import reports_login as login
+from bridge.web.admin import guard
 
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports", template_folder="templates")
 MARGINS = "/admin/reports/margins"
 BYS = ("product", "client", "service", "panel")
-LOGIN_NONCE = "otwa_admin_reports_login"
 CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self';"
     " frame-ancestors 'none'; base-uri 'none'"
 )
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'"
-OPEN = ("reports.login_form", "reports.login_post", "reports.stylesheet", "reports.icon")
+OPEN = ("reports.stylesheet", "reports.icon")
 ICON = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16">'
     '<rect width="16" height="16" rx="3" fill="#1d2733"/>'
@@ -61,16 +60,16 @@ ICON = (
 def _guard() -> None:
     if request.endpoint in OPEN:
         return
-    login.require()
-
-
-@bp.errorhandler(login.NotSignedIn)
-def _not_signed_in(exc: login.NotSignedIn) -> Response:
-    return login.to_login(request.full_path.rstrip("?"))
+    guard.require_admin()
 
 
 @bp.errorhandler(BridgeError)
 def _refused(exc: BridgeError) -> Response:
+    if isinstance(exc, guard.NotSignedIn):
+        response = Response(status=303)
+        target = request.full_path.rstrip("?")
+        response.headers["Location"] = "/admin/login?" + urlencode({"next": target})
+        return response
     page = render_template("reports/error.html", error=exc)
     return _html(page, exc.status)
 
@@ -233,43 +232,3 @@ def icon() -> Response:
     response = Response(ICON, mimetype="image/svg+xml")
     response.headers["Cache-Control"] = "max-age=86400"
     return response
-
-
-# -- the stand-in login --------------------------------------------------------------------------
-
-
-@bp.get("/login")
-def login_form() -> Response:
-    """The password form (double-submit token against login CSRF)."""
-    nonce = secrets.token_urlsafe(16)
-    page = render_template(
-        "reports/login.html",
-        next=login.safe_next(request.args.get("next")),
-        token=nonce,
-        error=None,
-    )
-    response = _html(page)
-    response.set_cookie(LOGIN_NONCE, nonce, max_age=3600, path=login.PATH, httponly=True,
-                        samesite="Strict", secure=request.is_secure)  # fmt: skip
-    return response
-
-
-@bp.post("/login")
-def login_post() -> Any:
-    """Check the password; on success, the session cookie and back to ``next``."""
-    nonce = request.cookies.get(LOGIN_NONCE, "")
-    offered = request.form.get("csrf_token", "")
-    if not nonce or not login.same(nonce, offered):
-        raise BridgeError(
-            "The login form expired or came from elsewhere: reload it and sign in again.",
-            code="csrf_failed",
-            status=403,
-        )
-    target = login.safe_next(request.form.get("next"))
-    if not login.verify(request.form.get("password", "")):
-        page = render_template(
-            "reports/login.html", next=target, token=nonce, error="Wrong password."
-        )
-        return _html(page, 401)
-    response = Response(status=303, headers={"Location": target})
-    return login.signed_in(response)
