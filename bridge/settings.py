@@ -374,6 +374,7 @@ class Settings(BaseModel):
                 "hash-password`, not the password itself"
             )
         return value
+
     # -- the ledger (bridge.ledger; docs/ledger.md) -------------------------------------
     ledger_enabled: bool = Field(
         True,

@@ -247,7 +247,7 @@ def test_reads_are_answered_without_operations_and_sso_once(env: BridgeEnv) -> N
 @pytest.mark.parametrize("action", ["invoice_paid", "invoice_refunded", "validate"])
 def test_answered_actions_are_never_recorded_as_operations(env: BridgeEnv, action: str) -> None:
     err = _refused(env, action, "33")  # the hook answers them (bridge.web.answers)
-    assert (err.status, err.code) == (400, "not_an_operation")
+    assert (err.status, err.code) == (400, "not_recorded")
     assert env.rows("SELECT * FROM operations") == []
 
 
