@@ -2,7 +2,7 @@
 
 Booking money needs no Otwa call, so these actions are answered at once (``bridge.web.
 answers``): no operation, no job. Each function runs inside the hook's one durable write
-transaction (``inbox.answer(..., durable=True)``): the ledger's transactions and the
+transaction (``inbox.book_answer``): the ledger's transactions and the
 remembered hook row commit together, or nothing does. So a replay of the same
 ``webhook-id`` gets the first reply and books nothing; a re-send under a new
 ``webhook-id`` meets the ledger's event ids (``sale:<panel>:<invoice>:<line>``,

@@ -4,7 +4,8 @@ kept for replays, and pruning after ``HOOK_DEDUPE_SECONDS``.
 :func:`accept` is the hook's one durable commit: the hook row, the operation and its job
 (:func:`~bridge.provisioning.intake.record`) and the inline attempt's lease, together. The
 web layer holds no SQL: it calls :func:`find`, :func:`accept` and :func:`keep_reply`, and
-:func:`answer` for actions answered at once (their work and the hook row in one commit).
+:func:`remember_answer` for actions answered at once, and :func:`book_answer` for those
+whose answer books money (their bookings and the hook row in one durable commit).
 """
 
 from __future__ import annotations
@@ -122,7 +123,27 @@ def accept(
     return Accepted(operation_id, claimed)
 
 
-def answer(
+def remember_answer(
+    bridge: Bridge,
+    db: sqlite_utils.Database,
+    command: Command,
+    outcome: Outcome,
+    *,
+    digest: str,
+    request_id: str,
+) -> Remembered | None:
+    """Remember a hook answered at once (no operation): its reply as replays will get it.
+    Returns the earlier delivery when a concurrent one of the same webhook-id won."""
+    # No fsync: nothing was done, so a lost row only means a replay is answered afresh.
+    with store.write(db, durable=False):
+        seen = find(db, command.panel, command.webhook_id)
+        if seen is not None:
+            return seen
+        _remember(bridge, db, command, outcome, digest=digest, request_id=request_id)
+    return None
+
+
+def book_answer(
     bridge: Bridge,
     db: sqlite_utils.Database,
     command: Command,
@@ -130,44 +151,50 @@ def answer(
     *,
     digest: str,
     request_id: str,
-    durable: bool = False,
 ) -> Outcome | Remembered:
-    """Answer a hook at once (no operation): ``produce()`` the reply and remember it under
-    the hook's ``webhook-id``, in ONE write transaction. Returns the reply, or the earlier
-    delivery when one of the same ``webhook-id`` won the race (answer it as a replay).
-
-    ``durable``: the answer's own work writes money (the ledger's bookings join this
-    transaction): the work and the remembered reply commit together with an fsync, so a
-    replay never books again and a booking is never lost behind a 2xx. A ``produce`` that
-    raises rolls everything back: nothing is remembered, nothing booked.
-    """
-    # Not durable (validate): nothing was done, so a lost row only means a replay is
-    # answered afresh.
-    with store.write(db, durable=durable):
+    """Answer a hook whose work is money (the ledger's bookings, no Otwa call): the
+    bookings ``produce()`` makes and the remembered reply commit in ONE durable
+    transaction. So a replay never books again, a booking is never lost behind a 2xx, and
+    a ``produce`` that raises rolls everything back: nothing booked, nothing remembered.
+    Returns the reply, or the earlier delivery when one of the same ``webhook-id`` won the
+    race (answer it as a replay)."""
+    with store.write(db):
         seen = find(db, command.panel, command.webhook_id)
         if seen is not None:
             return seen
-        outcome = produce()
-        kept = kept_for_replay(command.action, outcome)
-        now = bridge.clock.now()
-        db.execute(
-            "INSERT INTO webhook_events (panel, webhook_id, received_at, action, service_id,"
-            " body_sha256, request_id, status, reply, replied_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                command.panel,
-                command.webhook_id,
-                now,
-                command.action,
-                command.service_id,
-                digest,
-                request_id,
-                kept.status,
-                encode(kept).decode(),
-                now,
-            ],
-        )
+        outcome = produce()  # joins this transaction: no HTTP in it
+        _remember(bridge, db, command, outcome, digest=digest, request_id=request_id)
     return outcome
+
+
+def _remember(
+    bridge: Bridge,
+    db: sqlite_utils.Database,
+    command: Command,
+    outcome: Outcome,
+    *,
+    digest: str,
+    request_id: str,
+) -> None:
+    kept = kept_for_replay(command.action, outcome)
+    now = bridge.clock.now()
+    db.execute(
+        "INSERT INTO webhook_events (panel, webhook_id, received_at, action, service_id,"
+        " body_sha256, request_id, status, reply, replied_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            command.panel,
+            command.webhook_id,
+            now,
+            command.action,
+            command.service_id,
+            digest,
+            request_id,
+            kept.status,
+            encode(kept).decode(),
+            now,
+        ],
+    )
 
 
 # Actions whose successful reply is a live credential: never kept, a replay is refused.

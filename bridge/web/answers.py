@@ -7,7 +7,7 @@ one function of the area that owns the answer; every one replies ``"operation": 
 ``invoice_paid`` / ``invoice_refunded``: ledger bookings, no Otwa call.
 
 Actions in ``DURABLE`` write money: their bookings and the remembered hook commit in one
-durable transaction (``inbox.answer(..., durable=True)``), so nothing is booked twice and
+durable transaction (``inbox.book_answer``), so nothing is booked twice and
 nothing booked is lost behind a 2xx.
 
 The reply is still remembered under the hook's ``webhook-id`` (a replay gets it again,

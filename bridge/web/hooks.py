@@ -4,9 +4,9 @@ Order of checks, each refusal in the one JSON error shape and changing nothing:
 unknown panel (404) -> body size (413, before reading it all) -> Standard Webhooks
 signature on the raw bytes (401) -> replay of a known ``webhook-id`` (the first reply,
 verbatim, ``Webhook-Replayed: true``) -> JSON (400) -> action (400) -> schema (400) ->
-products map (422). Actions answered at once (``bridge.web.answers``: validate, the
-invoice hooks) are answered and remembered in one transaction (durable when they book
-money). Otherwise provisioning accepts it in ONE durable transaction (hook row,
+products map (422). Actions answered at once (``bridge.web.answers``) are answered, then
+remembered without an fsync; the invoice hooks, which book money, are booked and
+remembered in one durable transaction. Otherwise provisioning accepts it in ONE durable transaction (hook row,
 operation, job, inline lease), the inline attempt runs (no transaction held across Otwa
 calls) and its reply is kept for replays. This module holds no SQL.
 """
@@ -156,17 +156,25 @@ def intake(panel: str) -> Response:
     logx = {"panel": panel, "webhook_id": webhook_id, "request_id": g.request_id}
     answer = answers.ANSWERS.get(command.action)
     if answer is not None:
-        answered = inbox.answer(
-            bridge,
-            db,
-            command,
-            lambda: adapter.render(answer(bridge, db, command)),
-            digest=digest,
-            request_id=g.request_id,
-            durable=command.action in answers.DURABLE,
-        )
-        if isinstance(answered, inbox.Remembered):  # a concurrent delivery won the race
-            return _replay(panel, answered, digest)
+        if command.action in answers.DURABLE:  # money: booked with the hook row, durably
+            booked = inbox.book_answer(
+                bridge,
+                db,
+                command,
+                lambda: adapter.render(answer(bridge, db, command)),
+                digest=digest,
+                request_id=g.request_id,
+            )
+            if isinstance(booked, inbox.Remembered):  # a concurrent delivery won the race
+                return _replay(panel, booked, digest)
+            answered = booked
+        else:
+            answered = adapter.render(answer(bridge, db, command))
+            earlier = inbox.remember_answer(
+                bridge, db, command, answered, digest=digest, request_id=g.request_id
+            )
+            if earlier is not None:
+                return _replay(panel, earlier, digest)
         log.info(
             "hook answered", extra={**logx, "action": command.action, "status": answered.status}
         )

@@ -229,7 +229,7 @@ def _ledger(bridge: Bridge, st: Status) -> Iterator[Any]:
     """The Otwa wallet from the journal and the worker's samples (docs/ledger.md)."""
     settings = bridge.settings
     c = st.currency
-    days = st.runway.days_left
+    out_at = st.runway.runs_out_at
 
     def gauge(name: str, help_text: str, value: float) -> Any:
         family = GaugeMetricFamily(name, help_text, labels=["currency"])
@@ -242,9 +242,9 @@ def _ledger(bridge: Bridge, st: Status) -> Iterator[Any]:
         _major(st.runway.balance, c),
     )
     yield gauge(
-        "bridge_ledger_runway_days",
-        "Whole days until the first renewal the wallet cannot pay (+Inf: none).",
-        math.inf if days is None else float(days),
+        "bridge_ledger_runway_seconds",
+        "Seconds until the first renewal the wallet cannot pay (+Inf: none renews).",
+        math.inf if out_at is None else max(0.0, out_at - st.runway.now),
     )
     yield gauge(
         "bridge_ledger_runway_alert",

@@ -193,9 +193,7 @@ def test_every_signed_body_gets_a_clear_answer_and_refusals_change_nothing(
             t: n for t, n in before.items() if t != "read_cache"
         }, body
         return
-    if r.status_code == 501:
-        assert error["code"] == "not_implemented"  # invoice_paid, until the ledger lands
-    elif r.status_code == 503:
+    if r.status_code == 503:
         assert error["code"] == "sso_not_configured", body  # no SSO secrets on this bridge
     else:
         assert 400 <= r.status_code < 500, body
