@@ -6,9 +6,9 @@ signature on the raw bytes (401) -> replay of a known ``webhook-id`` (the first 
 verbatim, ``Webhook-Replayed: true``) -> JSON (400) -> action (400) -> schema (400) ->
 products map (422). Actions answered at once (``bridge.web.answers``) are answered, then
 remembered without an fsync; the invoice hooks, which book money, are booked and
-remembered in one durable transaction. Otherwise provisioning accepts it in ONE durable transaction (hook row,
-operation, job, inline lease), the inline attempt runs (no transaction held across Otwa
-calls) and its reply is kept for replays. This module holds no SQL.
+remembered in one durable transaction. Otherwise provisioning accepts it in ONE durable
+transaction (hook row, operation, job, inline lease), the inline attempt runs (no
+transaction held across Otwa calls) and its reply is kept for replays. This module holds no SQL.
 """
 
 from __future__ import annotations
