@@ -125,3 +125,17 @@ def test_bad_usage_is_one_line_and_exit_2(env: dict[str, str], args: list[str], 
     assert out.returncode == 2, out
     assert out.stdout == "" and len(out.stderr.splitlines()) == 1, out.stderr
     assert out.stderr.startswith("error: ") and says in out.stderr
+
+
+def test_runway_shows_the_reseller_tier(env: dict[str, str], sandbox) -> None:  # noqa: ANN001
+    live = {**env, "BRIDGE_OTWA_BASE_URL": sandbox.api}
+    out = ledger(live, "runway")
+    assert out.returncode == 0, out.stderr
+    assert (
+        "Reseller tier: Starter, discount 20.00 %, 30-day volume 0.00; next: Growth (15.00 %)"
+        " at 500.00, 500.00 to go." in out.stdout
+    ), out.stdout
+    data = json.loads(ledger(live, "runway", "--format", "json").stdout)
+    assert data["reseller"]["next_tier"]["volume_remaining"] == "500.00"
+    down = ledger(env, "runway")  # Otwa unreachable: the books still answer
+    assert down.returncode == 0 and "Reseller tier: unavailable" in down.stdout

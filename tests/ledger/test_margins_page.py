@@ -121,19 +121,22 @@ def test_chromium_logs_in_and_reads_the_golden_month(month: Golden) -> None:
                   "--disable-component-update", "--disable-sync", "--no-first-run"],
         )  # fmt: skip
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 1600})
+            context = browser.new_context(viewport={"width": 1200, "height": 1600})
+            login = context.new_page()
+            login.goto(month.url + PAGE)
+            assert "/admin/login" in login.url  # sent to the console's login first
+            login.fill("input[name=password]", PASSWORD)
+            login.click("button.primary")
+            login.wait_for_url(f"**{PAGE}")
+            login.close()
+            # The report page's own console, from a fresh tab of the signed-in browser (the
+            # console's login page links no icon: Chromium's /favicon.ico is a 404 there).
+            page = context.new_page()
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("requestfailed", lambda r: errors.append(f"failed: {r.url}"))
             page.goto(month.url + PAGE)
-            assert "/admin/login" in page.url  # sent to the console's login first
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button.primary")
-            page.wait_for_url(f"**{PAGE}")
-            # Only the report page's own console counts here: the console's login page
-            # (bridge.web.admin) links no icon, so Chromium's /favicon.ico is a 404 there.
-            errors.clear()
-            page.reload()
+            page.wait_for_load_state("networkidle")
             table = page.inner_text("#margins")
             for row in GOLDEN_CSV.read_text().splitlines()[1:]:
                 for cell in row.split(",")[1:]:
