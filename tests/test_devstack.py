@@ -159,6 +159,8 @@ def test_an_installed_wheel_runs_on_its_own(tmp_path: Path) -> None:
         "bridge/sandbox/openapi.yaml",
         "bridge/web/admin/templates/admin/base.html",
         "bridge/web/admin/templates/admin/login.html",
+        "bridge/web/templates/reports/margins.html",
+        "bridge/web/templates/reports/margins.css",
     ):
         assert needed in names, needed
     venv = tmp_path / "venv"
