@@ -11,6 +11,7 @@ generated section of BENCHMARKS.md, between ``<!-- bench:<name>:start -->`` and
 * ``sso``: the bridge's time per click and a click in a burst (``bench.sso_clicks``);
 * ``ledger``: the monthly report over a million entries beside a plain GROUP BY
   (``bench.ledger_bench``);
+* ``ledger-intake``: hook latency with the ledger on vs off (``bench.ledger_intake``);
 * ``metrics``: scrape time at 1 k and 1 M operations (``bench.metrics_scrape``).
 
 ``python -m bench.suite --only intake,sso`` runs some; ``--list`` names them.
@@ -110,6 +111,12 @@ def steps() -> list[Step]:
             "ledger",
             "The margin report over a million entries",
             [*py, "bench.ledger_bench"],
+            fenced,
+        ),  # fmt: skip
+        Step(
+            "ledger-intake",
+            "What booking costs a hook: the ledger on vs off",
+            [*py, "bench.ledger_intake"],
             fenced,
         ),  # fmt: skip
         Step("metrics", "/metrics scrape time", [*py, "bench.metrics_scrape"], tables),
