@@ -1,6 +1,6 @@
 """includes/hooks/otwabridge.php: invoices, checkout and upgrade validation, the daily
 reconcile. Each test checks what the module sends (the contract) and what the real bridge
-answers; the invoice bookings wait for the ledger (xfail below)."""
+answers."""
 
 from __future__ import annotations
 
@@ -111,19 +111,22 @@ def test_invoice_hooks_send_only_this_modules_lines(
     }
 
 
-@pytest.mark.xfail(
-    reason="the ledger's hook actions invoice_paid / invoice_refunded are not in the bridge yet",
-    strict=False,
-)
-@pytest.mark.parametrize("hook", ["InvoicePaid", "InvoiceRefunded"])
 def test_invoice_lines_are_booked_by_the_bridge(
-    stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs, hook: str
+    stack: Stack, module: WhmcsModule, whmcs: FakeWhmcs
 ) -> None:
     seed_invoice(whmcs, module)
-    module.hook(hook, {"invoiceid": 5012})
-    assert not [m for m in module.activity() if "not recorded" in m], module.activity()
-    module.hook(hook, {"invoiceid": 5012})  # WHMCS firing twice books nothing twice
-    assert not [m for m in module.activity() if "not recorded" in m]
+
+    def booked(kind: str) -> int:
+        rows = stack.rows("SELECT count(*) AS n FROM ledger_transactions WHERE kind = ?", [kind])
+        return int(rows[0]["n"])
+
+    for hook, kind in (("InvoicePaid", "sale"), ("InvoiceRefunded", "refund")):
+        module.hook(hook, {"invoiceid": 5012})
+        assert not [m for m in module.activity() if "not recorded" in m], module.activity()
+        assert booked(kind) == 1, (hook, kind)
+        module.hook(hook, {"invoiceid": 5012})  # WHMCS firing twice books nothing twice
+        assert not [m for m in module.activity() if "not recorded" in m]
+        assert booked(kind) == 1, (hook, kind)
 
 
 def test_checkout_sends_the_cart_as_whmcs_will_send_createaccount(
