@@ -83,42 +83,11 @@ def accept(
         queued = runner.queue_while_spent(db, bridge, command, operation_id)
         if queued is not None:
             reply = render(queued)
-            kept = kept_for_replay(command.action, reply)
-            now = bridge.clock.now()
-            db.execute(
-                "INSERT INTO webhook_events (panel, webhook_id, received_at, action, service_id,"
-                " body_sha256, request_id, operation_id, status, reply, replied_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    command.panel,
-                    command.webhook_id,
-                    now,
-                    command.action,
-                    command.service_id,
-                    digest,
-                    request_id,
-                    operation_id,
-                    kept.status,
-                    encode(kept).decode(),
-                    now,
-                ],
+            _remember(
+                bridge, db, command, reply, digest=digest, request_id=request_id, op=operation_id
             )
             return Accepted(operation_id, None, reply)
-        # Plain SQL: sqlite-utils' insert() looks the table up in sqlite_master first.
-        db.execute(
-            "INSERT INTO webhook_events (panel, webhook_id, received_at, action, service_id,"
-            " body_sha256, request_id, operation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                command.panel,
-                command.webhook_id,
-                bridge.clock.now(),
-                command.action,
-                command.service_id,
-                digest,
-                request_id,
-                operation_id,
-            ],
-        )
+        _remember(bridge, db, command, None, digest=digest, request_id=request_id, op=operation_id)
         claimed = runner.claim_inline(db, bridge, operation_id)
     return Accepted(operation_id, claimed)
 
@@ -171,17 +140,22 @@ def _remember(
     bridge: Bridge,
     db: sqlite_utils.Database,
     command: Command,
-    outcome: Outcome,
+    outcome: Outcome | None,
     *,
     digest: str,
     request_id: str,
+    op: str | None = None,
 ) -> None:
-    kept = kept_for_replay(command.action, outcome)
+    """The hook's row (caller's transaction): its operation ``op`` if any, and the reply
+    replays get (``outcome`` as :func:`kept_for_replay` keeps it; None while the work is
+    still to be tried, :func:`keep_reply` fills it in then)."""
+    kept = kept_for_replay(command.action, outcome) if outcome is not None else None
     now = bridge.clock.now()
+    # Plain SQL: sqlite-utils' insert() looks the table up in sqlite_master first.
     db.execute(
         "INSERT INTO webhook_events (panel, webhook_id, received_at, action, service_id,"
-        " body_sha256, request_id, status, reply, replied_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " body_sha256, request_id, operation_id, status, reply, replied_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             command.panel,
             command.webhook_id,
@@ -190,9 +164,10 @@ def _remember(
             command.service_id,
             digest,
             request_id,
-            kept.status,
-            encode(kept).decode(),
-            now,
+            op,
+            kept.status if kept else None,
+            encode(kept).decode() if kept else None,
+            now if kept else None,
         ],
     )
 
