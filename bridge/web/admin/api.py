@@ -68,22 +68,8 @@ def cancel(operation_id: str) -> Response:
 
 @bp.get("/services")
 def services() -> Response:
-    args = request.args
-    after = None
-    if args.get("after"):
-        panel, _, service_id = str(args["after"]).partition("/")
-        after = (panel, service_id)
-    limit = filters.limit(args)
-    rows = operator.list_services(
-        get_db(),
-        panel=args.get("panel") or None,
-        service_id=args.get("service") or None,
-        state=args.get("state") or None,
-        limit=limit,
-        after=after,
-    )
-    following = f"{rows[-1]['panel']}/{rows[-1]['service_id']}" if len(rows) == limit else None
-    return _ok(services=rows, next=following)
+    rows, following = filters.services_page(get_db(), request.args)
+    return _ok(services=rows, next="/".join(following) if following else None)
 
 
 @bp.get("/dead-letters")

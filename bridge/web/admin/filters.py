@@ -11,6 +11,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from bridge.errors import BridgeError
+from bridge.provisioning import admin as operator
 from bridge.provisioning.admin import Filter
 
 MAX_TEXT = 128
@@ -96,6 +97,28 @@ def next_cursor(rows: list[dict[str, Any]], limit: int) -> str | None:
         return None
     last = rows[-1]
     return f"{last['created_at']!r}:{last['id']}"
+
+
+def services_page(
+    db: Any, args: MultiDict[str, str]
+) -> tuple[list[dict[str, Any]], tuple[str, str] | None]:
+    """One page of services for ``?panel=&service=&state=&after=<panel>/<service>&limit=``,
+    and the ``(panel, service)`` to continue after (None on the last page)."""
+    after = None
+    if args.get("after"):
+        panel, _, service_id = str(args["after"]).partition("/")
+        after = (panel, service_id)
+    size = limit(args)
+    rows = operator.list_services(
+        db,
+        panel=_text(args, "panel"),
+        service_id=_text(args, "service"),
+        state=_text(args, "state"),
+        limit=size,
+        after=after,
+    )
+    following = (rows[-1]["panel"], rows[-1]["service_id"]) if len(rows) == size else None
+    return rows, following
 
 
 def limit(args: MultiDict[str, str], default: int = 50) -> int:

@@ -232,26 +232,11 @@ def control(operation_id: str, control: str) -> Response:
 @bp.get("/services")
 def services() -> Response:
     args = request.args
-    after = None
-    if args.get("after"):
-        panel, _, service_id = str(args["after"]).partition("/")
-        after = (panel, service_id)
-    limit = filters.limit(args)
-    rows = operator.list_services(
-        get_db(),
-        panel=args.get("panel") or None,
-        service_id=args.get("service") or None,
-        state=args.get("state") or None,
-        limit=limit,
-        after=after,
-    )
+    rows, following = filters.services_page(get_db(), args)
     next_url = None
-    if len(rows) == limit:
-        last = rows[-1]
+    if following:
         kept = [(k, v) for k, v in args.items(multi=True) if k != "after"]
-        next_url = "/admin/services?" + urlencode(
-            [*kept, ("after", f"{last['panel']}/{last['service_id']}")]
-        )
+        next_url = "/admin/services?" + urlencode([*kept, ("after", "/".join(following))])
     return _page("services.html", rows=rows, args=args, next_url=next_url)
 
 
