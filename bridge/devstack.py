@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bridge.files import write_private
 from bridge.processes import Child, bridge_command
 from bridge.signing import generate_secret
 from bridge.sso.tokens import generate_secret as generate_sso_secret
@@ -53,9 +54,7 @@ def dev_secrets(path: Path = DEV_ENV) -> dict[str, str]:
             values[name] = generate()
             changed = True
     if changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("".join(f"export {k}={v}\n" for k, v in sorted(values.items())))
-        path.chmod(0o600)
+        write_private(path, "".join(f"export {k}={v}\n" for k, v in sorted(values.items())))
     return {k: os.environ.get(k, v) for k, v in values.items()}
 
 

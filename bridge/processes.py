@@ -23,6 +23,8 @@ from typing import Any
 
 import requests
 
+from bridge.files import private_file
+
 
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
@@ -55,7 +57,7 @@ class Child:
         if self.log_path is None:
             self.popen = subprocess.Popen(list(self.args), cwd=self.cwd, env=env)
             return self
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(self.log_path)  # logs of var/ are the bridge's own: 0600
         with self.log_path.open("ab") as log:
             self.popen = subprocess.Popen(
                 list(self.args), cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT

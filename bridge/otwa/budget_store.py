@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from bridge.files import private_file
 from bridge.sqlite_lock import begin_immediate
 
 BUSY_TIMEOUT_MS = 10_000
@@ -97,7 +98,7 @@ def open_shared_db(
     named in ``drop`` are dropped, the ``schema`` statements run and ``user_version`` is set,
     all in one ``BEGIN IMMEDIATE`` transaction. Safe to call from many processes at once;
     raises ``sqlite3.OperationalError`` only if the file stays locked for ``timeout`` s."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_file(path)  # 0600 (its -wal/-shm follow), a new folder 0700: bridge.files
     deadline = time.monotonic() + timeout
     conn = sqlite3.connect(
         str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False

@@ -25,6 +25,7 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from bridge.files import private_file, sqlite_companions, tighten
 from bridge.sqlite_lock import begin_immediate
 from bridge.store.migrations import migrations
 
@@ -32,9 +33,12 @@ BUSY_TIMEOUT_MS = 5000
 
 
 def connect(path: str | Path, *, migrate: bool = False) -> sqlite_utils.Database:
-    """Open ``path`` (creating its folder) with the connection rules; optionally migrate."""
+    """Open ``path`` with the connection rules; optionally migrate. A new file (and any
+    folder made for it) is private: 0600 and 0700 (bridge.files), its -wal/-shm too."""
     if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_file(path)
+        for companion in sqlite_companions(path)[1:]:
+            tighten(companion)  # left 0644 by an older version
     # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
     conn = sqlite3.connect(
         str(path),
