@@ -15,13 +15,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/otwa-bridge dev
 
-# OS packages tests/whmcs needs: php-cli + php-curl run the WHMCS module, php-cgi satisfies
+# OS packages the tests need: php-cli + php-curl run the WHMCS module, php-cgi satisfies
 # smarty4's "php | php-cgi" dependency without pulling in Apache, smarty4 renders its
-# client-area template, chromium opens the page headless. Installed when missing (as root,
-# with apt-get, no recommends); otherwise say what to install, and those tests skip with
-# that reason.
+# client-area template, chromium opens the page headless (tests/whmcs); nginx runs the
+# shipped config/nginx/otwa-bridge.conf in front of the bridge and openssl makes its test
+# certificate (tests/edge). Installed when missing (as root, with apt-get, no recommends);
+# otherwise say what to install, and those tests skip with that reason.
 system-deps:
 	@missing=""; \
+	{ command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null 2>&1 || missing="$$missing nginx"; \
+	command -v openssl >/dev/null 2>&1 || missing="$$missing openssl"; \
 	command -v php >/dev/null 2>&1 || missing="$$missing php-cli"; \
 	{ command -v php >/dev/null 2>&1 && php -m 2>/dev/null | grep -qx curl; } || missing="$$missing php-curl"; \
 	[ -f /usr/share/php/smarty4/Smarty.class.php ] || [ -f /usr/share/php/smarty3/Smarty.class.php ] \
@@ -29,12 +32,12 @@ system-deps:
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing for tests/whmcs:$$missing"; \
+	  echo "installing for tests/whmcs and tests/edge:$$missing"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends $$missing >/dev/null) \
-	    || echo "could not install$$missing: the tests/whmcs tests that need them are skipped"; \
+	    || echo "could not install$$missing: the tests that need them are skipped"; \
 	else \
-	  echo "missing for tests/whmcs:$$missing (apt-get install --no-install-recommends$$missing);" \
+	  echo "missing for tests/whmcs and tests/edge:$$missing (apt-get install --no-install-recommends$$missing);" \
 	    "the tests that need them are skipped"; \
 	fi
 

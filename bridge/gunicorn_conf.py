@@ -7,7 +7,8 @@ from gunicorn.glogging import Logger
 
 from bridge.logs import RedactingFilter
 
-worker_class = "gthread"
+# gthread, answering gunicorn's own refusals (malformed HTTP) in the JSON error shape.
+worker_class = "bridge.gunicorn_worker.JsonErrorThreadWorker"
 threads = 4
 timeout = 30
 graceful_timeout = 10

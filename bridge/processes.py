@@ -11,6 +11,8 @@ server mode.
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -196,3 +198,136 @@ class SandboxProcess:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{seen} requests in flight after {timeout}s, wanted {n}")
             time.sleep(0.01)
+
+
+# -- nginx in front (config/nginx/otwa-bridge.conf) ------------------------------------------
+
+NGINX_SITE = Path(__file__).resolve().parents[1] / "config" / "nginx" / "otwa-bridge.conf"
+
+
+def nginx_binary() -> str | None:
+    """nginx's path (Debian puts it in /usr/sbin, often not on a user's PATH), or None."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    return found
+
+
+def render_nginx_site(
+    text: str,
+    *,
+    upstream: str,
+    port: int,
+    redirect_port: int,
+    log_dir: Path,
+    tls: tuple[Path, Path] | None = None,
+    timeouts: Mapping[str, str] | None = None,
+) -> str:
+    """The shipped site config, run on loopback: ``upstream`` (host:port of gunicorn), the
+    main server on ``port`` (TLS with ``tls`` = (certificate, key), else plain HTTP), the
+    redirecting one on ``redirect_port``, logs in ``log_dir``, and ``timeouts`` (e.g.
+    ``{"client_body_timeout": "2s"}``) replacing the shipped values. Everything else is the
+    file as shipped."""
+    out = re.sub(r"server 127\.0\.0\.1:8700;", f"server {upstream};", text)
+    out = re.sub(r"(?m)^\s*listen \[::\]:\d+.*\n", "", out)
+    out = out.replace("listen 80;", f"listen 127.0.0.1:{redirect_port};")
+    if tls is not None:
+        out = out.replace("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;")
+        out = re.sub(r"ssl_certificate\s+\S+;", f"ssl_certificate {tls[0]};", out)
+        out = re.sub(r"ssl_certificate_key\s+\S+;", f"ssl_certificate_key {tls[1]};", out)
+    else:
+        out = out.replace("listen 443 ssl;", f"listen 127.0.0.1:{port};")
+        out = re.sub(r"(?m)^\s*(ssl_\w+|add_header Strict-Transport-Security)\s.*\n", "", out)
+    out = out.replace("/var/log/nginx/", f"{log_dir}/")
+    for name, value in (timeouts or {}).items():
+        out, n = re.subn(rf"(?m)^(\s*{name}\s+)\S+;", rf"\g<1>{value};", out)
+        if not n:
+            raise ValueError(f"{name} is not in the shipped nginx config")
+    return out
+
+
+class NginxProcess:
+    """nginx running the shipped site config in front of a bridge on loopback (tests and
+    benchmarks; see :func:`render_nginx_site`). Logs land in ``workdir``."""
+
+    def __init__(
+        self,
+        workdir: Path,
+        upstream: str,
+        *,
+        tls: tuple[Path, Path] | None = None,
+        timeouts: Mapping[str, str] | None = None,
+        site: Path = NGINX_SITE,
+        worker_processes: int = 1,
+    ) -> None:
+        binary = nginx_binary()
+        if binary is None:
+            raise FileNotFoundError("nginx is not installed (make system-deps installs it)")
+        self.dir = Path(workdir)
+        self.port, self.redirect_port = free_port(), free_port()
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self.error_log = self.dir / "nginx.error.log"
+        self.access_log = self.dir / "otwa-bridge.access.log"
+        site_text = render_nginx_site(
+            site.read_text(),
+            upstream=upstream,
+            port=self.port,
+            redirect_port=self.redirect_port,
+            log_dir=self.dir,
+            tls=tls,
+            timeouts=timeouts,
+        )
+        self.dir.mkdir(parents=True, exist_ok=True)
+        (self.dir / "otwa-bridge.conf").write_text(site_text)
+        temp = self.dir / "nginx-temp"
+        temp.mkdir(exist_ok=True)
+        temps = "\n".join(
+            f"    {kind}_temp_path {temp}/{kind};"
+            for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
+        (self.dir / "nginx.conf").write_text(
+            f"worker_processes {worker_processes};\n"
+            f"pid {self.dir}/nginx.pid;\n"
+            f"error_log {self.error_log} info;\n"
+            "daemon off;\n"
+            + ("user root;\n" if os.geteuid() == 0 else "")
+            + "events { worker_connections 4096; }\n"
+            "http {\n"
+            "    default_type application/octet-stream;\n"
+            f"{temps}\n"
+            f"    include {self.dir}/otwa-bridge.conf;\n"
+            "}\n"
+        )
+        self.process = Child(
+            [binary, "-e", str(self.error_log), "-p", str(self.dir), "-c", "nginx.conf"],
+            self.dir / "nginx.out.log",
+        )
+
+    def check(self) -> None:
+        """``nginx -t`` on the rendered config; RuntimeError with nginx's words if it fails."""
+        done = subprocess.run(
+            [*self.process.args, "-t"], capture_output=True, text=True, timeout=30, check=False
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"nginx -t failed:\n{done.stderr}")
+
+    def start(self, timeout: float = 30.0) -> NginxProcess:
+        self.process.start()
+        deadline = time.monotonic() + timeout
+        while True:
+            if not self.process.alive:
+                raise RuntimeError(f"nginx exited:\n{self.logs()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return self
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"nginx did not listen within {timeout:g}s") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.process.stop()
+
+    def logs(self) -> str:
+        """nginx's error log, its access log and its own output so far."""
+        paths = (self.error_log, self.access_log, self.dir / "nginx.out.log")
+        return "\n".join(p.read_text(errors="replace") for p in paths if p.exists())

@@ -234,11 +234,6 @@ class Settings(BaseModel):
         False,
         description="Say 'powered by Otwa Cloud' on the SSO pages (off: Otwa is never named).",
     )
-
-    def sso_secret_list(self) -> list[str]:
-        """The SSO link secrets, newest first; empty when none are set."""
-        return _split_secrets(self.sso_secrets.get_secret_value())
-
     # -- WHMCS and client-area reads --------------------------------------------------
     read_cache_seconds: float = Field(
         5.0,
@@ -350,6 +345,19 @@ class Settings(BaseModel):
         "pruned by the worker; 0 keeps them forever. Open ones, and ones a remembered hook "
         "or a service's current create needs, are kept.",
     )
+    # -- the edge (docs/operations.md) ------------------------------------------------------
+    body_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds a request body may take to arrive in full at gunicorn; slower "
+        "ones are answered 408 and cut off. The guard for gunicorn facing clients itself "
+        "(dev only): behind nginx, bodies arrive whole and nginx's client_body_timeout applies.",
+    )
+
+    def sso_secret_list(self) -> list[str]:
+        """The SSO link secrets, newest first; empty when none are set."""
+        return _split_secrets(self.sso_secrets.get_secret_value())
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -45,9 +45,14 @@ def init_app(app: Flask, bridge: Bridge) -> None:
     """Keep ``bridge`` on the app, register teardown and every blueprint; migrate the
     database once at start-up."""
     from bridge.web import admin, health, hooks, metrics, openapi, reports, sso
+    from bridge.web.edge import BodyDeadline
 
     app.extensions[EXTENSION] = bridge
     _mask_web_secrets(bridge)
+    settings = bridge.settings
+    app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
+        app.wsgi_app, timeout=settings.body_timeout, max_bytes=settings.hook_max_bytes
+    )
     bridge.migrate()
     schemas.preload()
     app.teardown_appcontext(_close_db)
