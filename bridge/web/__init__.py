@@ -50,6 +50,8 @@ def init_app(app: Flask, bridge: Bridge) -> None:
     app.extensions[EXTENSION] = bridge
     _mask_web_secrets(bridge)
     settings = bridge.settings
+    # No view reads a body over the limit (werkzeug refuses it unread: 413).
+    app.config.setdefault("MAX_CONTENT_LENGTH", settings.hook_max_bytes)
     app.wsgi_app = BodyDeadline(  # type: ignore[method-assign]
         app.wsgi_app, timeout=settings.body_timeout, max_bytes=settings.hook_max_bytes
     )

@@ -15,9 +15,10 @@ shuts the reading side of gunicorn's socket (``gunicorn.socket``) when the deadl
 passes, and the blocked read returns at once. A body
 that misses the deadline is answered ``408 request_timeout`` in the one JSON shape and the
 connection is closed; one that cannot be read (broken chunked framing) ``400
-bad_request_body``; a body over ``max_bytes`` (announced, or found while reading a chunked
-one) ``413 payload_too_large`` without reading further. Requests without a body pass
-straight through.
+bad_request_body``. A body announced over ``max_bytes`` is not read: the app refuses it
+(413) unread, and Flask's ``MAX_CONTENT_LENGTH`` is set to the same limit so no view reads
+one; of a chunked body at most ``max_bytes + 1`` bytes are read, enough for the app to
+refuse it. Requests without a body pass straight through.
 """
 
 from __future__ import annotations
@@ -58,10 +59,9 @@ class BodyDeadline:
         chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
         if not length and not chunked:
             return self.app(environ, start_response)
-        sock = environ.get("gunicorn.socket")
         if length > self.max_bytes:
-            _stop_reading(sock)  # not a byte of it is wanted
-            return self._too_large(start_response, f" ({length} bytes announced)")
+            return self.app(environ, start_response)  # refused unread (413) by the app
+        sock = environ.get("gunicorn.socket")
         limit = length if length else self.max_bytes + 1
         try:
             body = self._read(environ["wsgi.input"], limit, sock)
@@ -83,20 +83,14 @@ class BodyDeadline:
                 "The request body could not be read: send Content-Length with exactly that "
                 "many bytes, or a well-formed chunked body.",
             )
-        if len(body) > self.max_bytes:
-            return self._too_large(start_response, "")
         environ["wsgi.input"] = io.BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
+        if chunked:
+            # At most max_bytes + 1 were read: the app sees the body end there and refuses
+            # an oversized one (413) with its own reply.
+            environ["wsgi.input_terminated"] = True
+        else:
+            environ["CONTENT_LENGTH"] = str(len(body))
         return self.app(environ, start_response)
-
-    def _too_large(self, start_response: Callable[..., Any], detail: str) -> list[bytes]:
-        return _refuse(
-            start_response,
-            "413 Request Entity Too Large",
-            "payload_too_large",
-            f"The request body is larger than the limit of {self.max_bytes} bytes{detail} "
-            "(BRIDGE_HOOK_MAX_BYTES). Send only what the action needs.",
-        )
 
     def _read(self, stream: Any, limit: int, sock: socket.socket | None) -> bytes:
         """Up to ``limit`` bytes of ``stream`` (less at its end) before the deadline."""
