@@ -117,21 +117,35 @@ def sandbox(
 @click.option("--bind", default="127.0.0.1:8700", show_default=True, help="Bridge host:port.")
 @click.option("--sandbox-port", default=8780, show_default=True, type=int)
 @click.option(
+    "--panel-port",
+    default=8790,
+    show_default=True,
+    type=int,
+    help="The demo panel, where write-backs of panels without their own target go.",
+)
+@click.option(
     "--time-scale",
     default=1.0,
     show_default=True,
     type=float,
-    help="Sandbox clock speed; the bridge's timing settings are scaled to match.",
+    help="Sandbox clock speed (60: a build takes seconds); the bridge's timing settings "
+    "are scaled to match.",
 )
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
-def dev(bind: str, sandbox_port: int, time_scale: float, workers: int) -> None:
-    """Run sandbox + bridge + worker together (what `make run` does); Ctrl-C stops all."""
+def dev(bind: str, sandbox_port: int, panel_port: int, time_scale: float, workers: int) -> None:
+    """Run sandbox + bridge + worker + a demo panel together (what `make run` does);
+    Ctrl-C stops all."""
     from bridge import devstack
 
-    _bridge()
-    sys.exit(
-        devstack.run(bind=bind, sandbox_port=sandbox_port, time_scale=time_scale, workers=workers)
+    plan = devstack.plan_from(
+        _bridge().settings,
+        bind=bind,
+        sandbox_port=sandbox_port,
+        panel_port=panel_port,
+        time_scale=time_scale,
+        workers=workers,
     )
+    sys.exit(devstack.run(plan))
 
 
 @main.command("settings")
