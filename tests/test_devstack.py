@@ -33,7 +33,7 @@ def _wait_for(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
 
 def _round_trip(command: list[str], work: Path, env: dict[str, str], log_path: Path) -> None:
     """Start ``command dev`` in ``work``, send a create with `send`, see it running."""
-    bridge_port, sandbox_port = free_port(), free_port()
+    bridge_port, sandbox_port, panel_port = free_port(), free_port(), free_port()
     env = {k: v for k, v in env.items() if not k.startswith("BRIDGE_")}
     with log_path.open("wb") as log:
         dev = subprocess.Popen(
@@ -44,6 +44,8 @@ def _round_trip(command: list[str], work: Path, env: dict[str, str], log_path: P
                 f"127.0.0.1:{bridge_port}",
                 "--sandbox-port",
                 str(sandbox_port),
+                "--panel-port",
+                str(panel_port),
                 "--time-scale",
                 "600",
                 "--workers",
@@ -98,6 +100,23 @@ def _round_trip(command: list[str], work: Path, env: dict[str, str], log_path: P
         servers = _wait_for(running, 60)
         assert len(servers) == 1
         assert "demo-1" in servers[0]["label"]
+
+        # The demo panel got the write-back: the console says so (no password), and its
+        # service page holds what a panel would store.
+        panel = f"http://127.0.0.1:{panel_port}"
+        line = _wait_for(
+            lambda: next(
+                (x for x in log_path.read_text().splitlines() if "generic service demo-1" in x),
+                None,
+            ),
+            60,
+        )
+        assert f"IP {servers[0]['ipAddress']}" in line and "user root" in line, line
+        stored = requests.get(f"{panel}/services/generic/demo-1", timeout=5).json()
+        assert stored["ip"] == servers[0]["ipAddress"]
+        assert stored["password"] == servers[0]["password"]
+        assert servers[0]["password"] not in log_path.read_text()
+        assert "***" in requests.get(panel, timeout=5).text  # the list masks passwords
 
         def sso_link() -> dict[str, Any] | None:
             """The link once the service is active (409 service_not_ready until then)."""
@@ -184,3 +203,73 @@ def test_an_installed_wheel_runs_on_its_own(tmp_path: Path) -> None:
     ).stdout
     assert str(venv) in where and str(ROOT) not in where, where
     _round_trip([str(venv / "bin" / "otwa-bridge")], work, env, tmp_path / "wheel.log")
+
+
+def test_a_second_dev_fails_clearly_and_the_banner_names_the_database(tmp_path: Path) -> None:
+    """The banner names the database BRIDGE_DATABASE points at; a second `dev` on the same
+    ports ends at once with one line, no banner, and the first keeps running."""
+    work = tmp_path / "work"
+    (work / "config").mkdir(parents=True)
+    shutil.copy(ROOT / "config" / "bridge.toml", work / "config" / "bridge.toml")
+    database = tmp_path / "elsewhere" / "mine.sqlite"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BRIDGE_")}
+    env |= {"PYTHONPATH": str(ROOT), "BRIDGE_DATABASE": str(database)}
+    ports = ["--bind", f"127.0.0.1:{free_port()}", "--sandbox-port", str(free_port()),
+             "--panel-port", str(free_port()), "--workers", "1"]  # fmt: skip
+    command = [sys.executable, "-m", "bridge", "dev", *ports]
+    log_path = tmp_path / "first.log"
+    with log_path.open("wb") as log:
+        first = subprocess.Popen(command, cwd=work, env=env, stdout=log,
+                                 stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
+    try:
+        _wait_for(lambda: "otwa-bridge is running" in log_path.read_text(), 60)
+        shown = next(
+            x for x in log_path.read_text().splitlines() if x.strip().startswith("database")
+        )
+        assert shown.split()[-1] == str(database), shown
+        assert database.exists()
+        second = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True,
+                                timeout=60)  # fmt: skip
+        assert second.returncode == 1
+        assert "is in use" in second.stderr and "another `otwa-bridge dev`" in second.stderr
+        assert "otwa-bridge is running" not in second.stdout + second.stderr
+        assert "Traceback" not in second.stderr
+        assert first.poll() is None, "the first stack is untouched"
+    finally:
+        os.killpg(first.pid, signal.SIGTERM)
+        first.wait(timeout=30)
+
+
+def test_the_readme_tour_is_what_dev_prints() -> None:
+    """The README shows the banner of a plain `make run` (checkout, default ports) as is."""
+    from bridge.devstack import DEV_TOML, Plan, banner
+
+    plan = Plan(bind="127.0.0.1:8700", sandbox_port=8780, panel_port=8790, time_scale=1.0,
+                workers=2, database="var/bridge.sqlite", config="config/bridge.toml",
+                config_text="")  # fmt: skip
+    printed = banner(plan, f"{DEV_TOML} (config/bridge.toml + the demo panel's URLs)")
+    readme = (ROOT / "README.md").read_text()
+    shown = readme.split("<!-- dev banner -->\n```\n", 1)[1].split(
+        "```\n<!-- end of dev banner -->"
+    )[0]
+    assert shown.strip("\n") == printed.strip("\n")
+
+
+def test_demo_wiring_leaves_configured_panels_alone() -> None:
+    import tomllib
+
+    from bridge.devstack import demo_wiring
+    from bridge.settings import packaged_config
+
+    wiring = demo_wiring(packaged_config(), "http://127.0.0.1:8790")
+    assert wiring.config_text is not None
+    panels = tomllib.loads(wiring.config_text)["panels"]
+    assert panels["whmcs"]["api_url"] == "http://127.0.0.1:8790/includes/api.php"
+    assert panels["generic"]["webhook_url"] == "http://127.0.0.1:8790/hooks/generic"
+    assert wiring.whmcs == {"whmcs": ("BRIDGE_WHMCS_API_IDENTIFIER", "BRIDGE_WHMCS_API_SECRET")}
+    assert wiring.generic == {"generic": "BRIDGE_GENERIC_WEBHOOK_SECRET"}
+    mine = demo_wiring(
+        '[panels.billing]\nadapter = "whmcs"\napi_url = "https://billing.example.com/api"\n',
+        "http://127.0.0.1:8790",
+    )
+    assert mine.config_text is None and not mine.whmcs
