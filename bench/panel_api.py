@@ -30,6 +30,7 @@ class PanelApi:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/includes/api.php"
         self.services: set[str] = set()
+        self.written: dict[str, dict[str, str]] = {}  # service id -> its last write-back
         self.calls: dict[str, int] = {}
         self._lock = threading.Lock()
         self._server = make_server(
@@ -47,6 +48,7 @@ class PanelApi:
             self.calls[action] = self.calls.get(action, 0) + 1
             if action == "UpdateClientProduct" and form.get("servicepassword"):
                 self.services.add(form.get("serviceid", ""))
+                self.written[form.get("serviceid", "")] = dict(form.items())
         body = json.dumps({"result": "success", "serviceid": form.get("serviceid")})
         return Response(body, content_type="application/json")(environ, start_response)
 

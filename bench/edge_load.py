@@ -1,0 +1,442 @@
+"""Load and faults through the whole deployed shape: nginx -> gunicorn -> worker -> Otwa.
+
+One run (:func:`run`) starts, all real and on loopback: the Otwa sandbox (its clock
+``time_scale`` times faster), the bridge as deployed (``otwa-bridge serve`` under gunicorn,
+``otwa-bridge worker``, a stand-in WHMCS API receiving write-backs: bench.systems) and
+nginx in front running config/nginx/otwa-bridge.conf. Then for ``duration`` seconds an
+open-loop panel sends signed hooks through nginx at ``rate`` per second: ``create`` orders
+for new services, and, for a share of the events, a customer's SSO click (an ``sso_link``
+hook for a service already written back, then ``GET /sso/<token>``, whose 302 goes to
+Otwa). A hook answered with anything but 2xx is re-sent with the same ``webhook-id`` a
+moment later, as a panel's queue does.
+
+Optionally the sandbox fails ``faults`` of every Otwa request (500, 502, timeout, 429,
+reset, lost-response) and the worker is SIGKILLed every ``kill_worker_every`` seconds and
+started again.
+
+When the load stops, faults are cleared and the run waits for every order to end: it
+passes when every create has exactly one server (by label), running, its IP and password
+in the panel (equal to Otwa's), every create operation ``done`` and no job dead; no reply
+was a 5xx (hooks and clicks; under injected faults a click may get the bridge's 503 "Otwa
+is not answering, try again" page, the right answer then, and only hooks must never be a
+5xx); and Otwa's own rate limiter never refused the bridge (the
+sandbox's ``rateLimited``: the shared budget was never exceeded; injected 429 faults are
+counted apart). The numbers: hook and click latency (p50, p99, max), statuses, the
+backlog's drain time after the load, Otwa requests by status, kills, faults injected.
+
+``python -m bench.edge_load --rate 20 --duration 300`` runs one; ``--find 10,20,40`` steps
+through rates (short runs) and reports the highest that held; ``--faults 0.2
+--kill-worker-every 30`` is the fault run. tests/edge/test_load.py runs a short version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import signal
+import sqlite3
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench.harness import PANEL_PRODUCT, SYSTEM_KEY, RunConfig, lookup_catalog, percentile
+from bench.systems import BridgeSystem
+from bridge.processes import Child, NginxProcess, SandboxProcess, free_port
+from bridge.signing import sign_headers
+from bridge.sso.tokens import generate_secret as sso_secret
+
+FAULT_KINDS = ["500", "502", "timeout", "429", "reset", "lost-response"]
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """One run's knobs (wall seconds unless named ``*_sandbox``)."""
+
+    duration: float = 300.0
+    rate: float = 20.0  # events per second: create hooks and SSO clicks (open loop)
+    sso_share: float = 0.1  # share of events that are an SSO click (sso_link + GET /sso/)
+    time_scale: float = 120.0
+    seed: int = 7
+    faults: float = 0.0  # share of Otwa requests the sandbox fails, every kind
+    kill_worker_every: float = 0.0  # SIGKILL the worker this often (0: never)
+    gunicorn_workers: int = 2
+    job_workers: int = 1
+    worker_threads: int = 4
+    senders: int = 64  # concurrent connections of the panel and the browsers
+    drain_timeout: float = 240.0
+    workdir: Path = Path("var/bench/edge-load")
+
+
+@dataclass
+class Sample:
+    kind: str  # "create", "sso_link", "click"
+    status: int  # HTTP status, 0 for no reply
+    latency: float  # seconds
+    attempt: int = 1
+
+
+@dataclass
+class Panel:
+    """The open-loop sender: creates, SSO clicks, the re-sends of refused hooks."""
+
+    cfg: LoadConfig
+    hook_url: str
+    secret: str
+    ready: Callable[[], list[str]]  # services written back (an SSO link can be asked)
+    tag: str = field(default_factory=lambda: "L" + uuid.uuid4().hex[:6])
+    samples: list[Sample] = field(default_factory=list)
+    created: dict[str, str] = field(default_factory=dict)  # service id -> client id
+    accepted: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    local: threading.local = field(default_factory=threading.local)
+
+    def session(self) -> requests.Session:
+        if not hasattr(self.local, "s"):
+            self.local.s = requests.Session()
+        session: requests.Session = self.local.s
+        return session
+
+    def hook(self, body: dict[str, Any], webhook_id: str) -> tuple[int, float, Any]:
+        raw = json.dumps(body).encode()
+        headers = sign_headers([self.secret], raw, msg_id=webhook_id)
+        headers["content-type"] = "application/json"
+        started = time.monotonic()
+        try:
+            reply = self.session().post(self.hook_url, data=raw, headers=headers, timeout=30)
+            status, answer = reply.status_code, reply
+        except requests.RequestException:
+            status, answer = 0, None
+        return status, time.monotonic() - started, answer
+
+    def create(self, n: int) -> None:
+        service, client = f"{self.tag}-{n:05d}", f"client-{n % 50}"
+        with self.lock:
+            self.created[service] = client
+        body = {
+            "action": "create",
+            "service": {
+                "id": service,
+                "product_id": PANEL_PRODUCT,
+                "options": {},
+                "hostname": f"{service.lower()}.bench.example",
+            },  # fmt: skip
+            "client": {"id": client},
+        }
+        webhook_id = f"msg_{service}"
+        for attempt in range(1, 30):
+            status, took, _ = self.hook(body, webhook_id)
+            with self.lock:
+                self.samples.append(Sample("create", status, took, attempt))
+                if 200 <= status < 300:
+                    self.accepted.add(service)
+                    return
+            time.sleep(0.5)  # the panel's queue re-sends the same event
+
+    def click(self, service: str) -> None:
+        client = self.created[service]
+        body = {"action": "sso_link", "service": {"id": service}, "client": {"id": client}}
+        status, took, reply = self.hook(body, "msg_" + uuid.uuid4().hex[:20])
+        with self.lock:
+            self.samples.append(Sample("sso_link", status, took))
+        if status != 200 or reply is None:
+            return
+        started = time.monotonic()
+        try:
+            got = self.session().get(reply.json()["result"]["url"], allow_redirects=False,
+                                     timeout=30).status_code  # fmt: skip
+        except requests.RequestException:
+            got = 0
+        with self.lock:
+            self.samples.append(Sample("click", got, time.monotonic() - started))
+
+    def drive(self, stop_at: float, pool: ThreadPoolExecutor) -> int:
+        """Schedule events at ``rate`` until ``stop_at``; the number scheduled."""
+        rng = random.Random(self.cfg.seed)  # noqa: S311 - a load mix, not a secret
+        t0 = time.monotonic()
+        n = 0
+        while True:
+            due = t0 + n / self.cfg.rate
+            if due >= stop_at:
+                return n
+            time.sleep(max(0.0, due - time.monotonic()))
+            ready = self.ready() if rng.random() < self.cfg.sso_share else []
+            if ready:
+                pool.submit(self.click, rng.choice(ready))
+            else:
+                pool.submit(self.create, n)
+            n += 1
+
+
+def _stats(samples: list[Sample], kind: str) -> dict[str, Any]:
+    chosen = [s for s in samples if s.kind == kind]
+    ms = [s.latency * 1000 for s in chosen]
+    first = [s for s in chosen if s.attempt == 1]
+    return {
+        "count": len(chosen),
+        "statuses": dict(sorted(Counter(str(s.status) for s in chosen).items())),
+        "first_try_statuses": dict(sorted(Counter(str(s.status) for s in first).items())),
+        "p50_ms": round(percentile(ms, 50), 1) if ms else None,
+        "p99_ms": round(percentile(ms, 99), 1) if ms else None,
+        "max_ms": round(max(ms), 1) if ms else None,
+    }
+
+
+class WorkerKiller(threading.Thread):
+    """SIGKILLs the bridge's first worker every ``every`` s and starts it again."""
+
+    def __init__(self, worker: Child, every: float) -> None:
+        super().__init__(daemon=True, name="worker-killer")
+        self.worker, self.every = worker, every
+        self.stop = threading.Event()
+        self.kills = 0
+
+    def run(self) -> None:
+        while not self.stop.wait(self.every):
+            self.worker.kill(signal.SIGKILL)
+            self.kills += 1
+            self.worker.start()
+
+
+def _verdict(system: BridgeSystem, sandbox: SandboxProcess, panel: Panel,
+             workdir: Path) -> dict[str, Any]:  # fmt: skip
+    """Where every order ended (the run's pass/fail facts)."""
+    assert system.panel_api is not None
+    servers = sandbox.state()["servers"]
+    by_label = Counter(str(s.get("label")) for s in servers)
+    mine = {s: f"whmcs-{s}-g1" for s in panel.created}
+    one_each = all(by_label.get(lbl) == 1 for lbl in mine.values())
+    duplicates = sum(1 for lbl in mine.values() if by_label.get(lbl, 0) > 1)
+    running = {str(s.get("label")): s for s in servers if s["status"] == "running"}
+    written = system.panel_api.written
+    credentials_match = all(
+        written.get(s, {}).get("servicepassword") == running.get(lbl, {}).get("password")
+        and written.get(s, {}).get("dedicatedip") == running.get(lbl, {}).get("ipAddress")
+        for s, lbl in mine.items()
+    )
+    conn = sqlite3.connect(workdir / "bridge.sqlite", timeout=30)
+    try:
+        states = dict(conn.execute(
+            "SELECT state, count(*) FROM operations WHERE action = 'create' GROUP BY state"
+        ).fetchall())  # fmt: skip
+        dead = conn.execute("SELECT count(*) FROM jobs WHERE state = 'dead'").fetchone()[0]
+    finally:
+        conn.close()
+    return {
+        "orders": len(mine),
+        "one_server_each": one_each,
+        "duplicate_servers": duplicates,
+        "written_back": sum(1 for s in mine if s in written),
+        "credentials_match_otwa": credentials_match,
+        "create_operations_by_state": states,
+        "dead_jobs": dead,
+    }
+
+
+def _converged(system: BridgeSystem, sandbox: SandboxProcess, panel: Panel) -> bool:
+    assert system.panel_api is not None
+    if not set(panel.created) <= set(system.panel_api.written):
+        return False
+    labels = Counter(
+        str(s.get("label")) for s in sandbox.state()["servers"] if s["status"] == "running"
+    )
+    return all(labels.get(f"whmcs-{s}-g1") == 1 for s in panel.created)
+
+
+def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print) -> dict[str, Any]:  # noqa: B008
+    """One run (module docstring); the numbers and verdict as a dict (``passed``)."""
+    workdir = cfg.workdir
+    workdir.mkdir(parents=True, exist_ok=True)
+    for stale in workdir.glob("*.sqlite*"):
+        stale.unlink()
+    sandbox = SandboxProcess(workdir, time_scale=cfg.time_scale, seed=cfg.seed).start()
+    port = free_port()
+    nginx = NginxProcess(workdir / "nginx", f"127.0.0.1:{port}")
+    overrides = {
+        "SSO_SECRETS": sso_secret(),
+        "PUBLIC_BASE_URL": nginx.url,
+    }
+    if cfg.faults or cfg.kill_worker_every:
+        # A killed worker's jobs come back after the lease; injected timeouts hold 1 s.
+        overrides.update(
+            OTWA_TIMEOUT="0.5", INLINE_DEADLINE="1.0", JOB_LEASE_SECONDS="3",
+            JOB_MAX_ATTEMPTS="40",
+        )  # fmt: skip
+    system = BridgeSystem(workers=cfg.gunicorn_workers, job_workers=cfg.job_workers,
+                          overrides=overrides, port=port)  # fmt: skip
+    run_cfg = RunConfig(time_scale=cfg.time_scale, seed=cfg.seed, workdir=workdir)
+    killer: WorkerKiller | None = None
+    result: dict[str, Any] = {"config": {k: str(v) for k, v in asdict(cfg).items()}}
+    try:
+        sandbox.set_balance(SYSTEM_KEY, "10000000.00")
+        system.start(sandbox, run_cfg, lookup_catalog(sandbox), workdir)
+        if cfg.worker_threads > 1:  # bench.systems starts one thread per worker: give it more
+            worker = system.processes[1]
+            worker.stop()
+            worker.args = [*worker.args, "--threads", str(cfg.worker_threads)]
+            worker.start()
+        nginx.start()
+        panel = Panel(
+            cfg,
+            nginx.url + "/v1/hooks/whmcs",
+            system.secret,
+            ready=lambda: sorted(system.panel_api.services) if system.panel_api else [],
+        )
+        if cfg.faults:
+            sandbox.faults(cfg.faults, FAULT_KINDS, seed=cfg.seed, delay=1.0)
+        if cfg.kill_worker_every:
+            killer = WorkerKiller(system.processes[1], cfg.kill_worker_every)
+            killer.start()
+        before = sandbox.state()["requests"]
+        progress(f"[edge-load] {cfg.rate:g} events/s for {cfg.duration:g} s through nginx "
+                 f"(sandbox x{cfg.time_scale:g}, faults {cfg.faults:g}, "
+                 f"worker killed every {cfg.kill_worker_every or 'never'} s)")  # fmt: skip
+        load_avg_before = os.getloadavg()[0]
+        pool = ThreadPoolExecutor(max_workers=cfg.senders, thread_name_prefix="panel")
+        started = time.monotonic()
+        events = panel.drive(started + cfg.duration, pool)
+        pool.shutdown(wait=True)
+        load_ended = time.monotonic()
+        if killer is not None:
+            killer.stop.set()
+            killer.join()
+            if not system.processes[1].alive:
+                system.processes[1].start()
+        if cfg.faults:
+            sandbox.clear_faults()
+        deadline = load_ended + cfg.drain_timeout
+        while not _converged(system, sandbox, panel) and time.monotonic() < deadline:
+            time.sleep(0.25)
+        drained = time.monotonic()
+        after = sandbox.state()["requests"]
+        verdict = _verdict(system, sandbox, panel, workdir)
+        samples = panel.samples
+        five_xx = sum(1 for s in samples if s.status >= 500)
+        no_reply = sum(1 for s in samples if s.status == 0)
+        result.update(
+            events=events,
+            achieved_rate=round(events / cfg.duration, 2),
+            load_seconds=round(load_ended - started, 1),
+            drain_seconds=round(drained - load_ended, 1),
+            hooks_create=_stats(samples, "create"),
+            hooks_sso_link=_stats(samples, "sso_link"),
+            clicks=_stats(samples, "click"),
+            five_xx=five_xx,
+            no_reply=no_reply,
+            otwa_requests=after["total"] - before["total"],
+            otwa_by_status=after.get("byStatus", {}),
+            otwa_rate_limited=after["rateLimited"],
+            faults_injected=after.get("faults", {}),
+            worker_kills=killer.kills if killer else 0,
+            load_average=(round(load_avg_before, 2), round(os.getloadavg()[0], 2)),
+            **verdict,
+        )
+        hook_5xx = sum(1 for s in samples if s.status >= 500 and s.kind != "click")
+        # A click while Otwa fails (injected faults) gets the branded "try again" page, a
+        # 503: the right answer then. Without faults every click must be a 302 to Otwa.
+        clicks_ok = all(
+            s.status == 302 or (cfg.faults and s.status == 503)
+            for s in samples
+            if s.kind == "click"
+        )
+        result["hook_5xx"] = hook_5xx
+        result["passed"] = bool(
+            hook_5xx == 0 and no_reply == 0 and clicks_ok
+            and (five_xx == 0 or cfg.faults)
+            and verdict["one_server_each"] and verdict["credentials_match_otwa"]
+            and verdict["written_back"] == verdict["orders"] and verdict["dead_jobs"] == 0
+            and set(verdict["create_operations_by_state"]) <= {"done"}
+            and after["rateLimited"] == 0
+        )  # fmt: skip
+    finally:
+        if killer is not None:
+            killer.stop.set()
+        nginx.stop()
+        system.stop()
+        sandbox.stop()
+    return result
+
+
+def summary(r: dict[str, Any]) -> str:
+    h, c = r["hooks_create"], r["clicks"]
+    return (
+        f"{r['achieved_rate']} events/s for {r['load_seconds']} s: {r['orders']} orders, "
+        f"{c['count']} SSO clicks; create hooks p50 {h['p50_ms']} ms p99 {h['p99_ms']} ms "
+        f"max {h['max_ms']} ms {h['statuses']}; clicks p50 {c['p50_ms']} p99 {c['p99_ms']} ms "
+        f"{c['statuses']}; 5xx {r['five_xx']} (hooks {r['hook_5xx']}), no reply "
+        f"{r['no_reply']}; drained "
+        f"{r['drain_seconds']} s after; one server each {r['one_server_each']}, written back "
+        f"{r['written_back']}/{r['orders']}, dead jobs {r['dead_jobs']}; Otwa requests "
+        f"{r['otwa_requests']}, rate-limited by Otwa {r['otwa_rate_limited']}, faults "
+        f"{r['faults_injected']}, worker kills {r['worker_kills']}; "
+        f"{'PASSED' if r['passed'] else 'FAILED'}"
+    )
+
+
+def held(r: dict[str, Any], p99_ms: float = 500.0, drain_s: float = 30.0) -> bool:
+    """A rate the machine holds steadily: the run passed, hooks answered within ``p99_ms``
+    at the 99th percentile, the backlog drained within ``drain_s`` of the load's end, and
+    the panel kept to the schedule (achieved within 5 % of the asked rate)."""
+    asked = float(r["config"]["rate"])
+    return bool(
+        r["passed"]
+        and (r["hooks_create"]["p99_ms"] or 0) <= p99_ms
+        and r["drain_seconds"] <= drain_s
+        and r["achieved_rate"] >= 0.95 * asked
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.edge_load", description=__doc__)
+    d = LoadConfig()
+    parser.add_argument("--rate", type=float, default=d.rate)
+    parser.add_argument("--duration", type=float, default=d.duration)
+    parser.add_argument("--sso-share", type=float, default=d.sso_share)
+    parser.add_argument("--time-scale", type=float, default=d.time_scale)
+    parser.add_argument("--faults", type=float, default=d.faults)
+    parser.add_argument("--kill-worker-every", type=float, default=d.kill_worker_every)
+    parser.add_argument("--gunicorn-workers", type=int, default=d.gunicorn_workers)
+    parser.add_argument("--worker-threads", type=int, default=d.worker_threads)
+    parser.add_argument("--find", help="comma-separated rates: step through them (each "
+                        "--duration long) and report the highest that held")  # fmt: skip
+    parser.add_argument("--workdir", type=Path, default=d.workdir)
+    args = parser.parse_args(argv)
+    base = LoadConfig(
+        duration=args.duration, rate=args.rate, sso_share=args.sso_share,
+        time_scale=args.time_scale, faults=args.faults,
+        kill_worker_every=args.kill_worker_every, gunicorn_workers=args.gunicorn_workers,
+        worker_threads=args.worker_threads, workdir=args.workdir,
+    )  # fmt: skip
+    runs: list[dict[str, Any]] = []
+    rates = [float(x) for x in args.find.split(",")] if args.find else [args.rate]
+    for rate in rates:
+        cfg = LoadConfig(**{**asdict(base), "rate": rate})
+        got = run(cfg, progress=lambda m: print(m, flush=True))
+        got["held"] = held(got)
+        runs.append(got)
+        print(summary(got), "| held" if got["held"] else "| did not hold", flush=True)
+        if args.find and not got["held"]:
+            break
+    out = {"runs": runs}
+    if args.find:
+        kept = [r for r in runs if r["held"]]
+        out["highest_held_rate"] = max((float(r["config"]["rate"]) for r in kept), default=None)
+        print(f"highest rate held: {out['highest_held_rate']}")
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    name = "find.json" if args.find else f"run-{int(time.time())}.json"
+    (args.workdir / name).write_text(json.dumps(out, indent=2, default=str))
+    return 0 if all(r["passed"] for r in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
