@@ -261,7 +261,7 @@ class NginxProcess:
         binary = nginx_binary()
         if binary is None:
             raise FileNotFoundError("nginx is not installed (make system-deps installs it)")
-        self.dir = Path(workdir)
+        self.dir = Path(workdir).resolve()  # nginx resolves relative paths against -p
         self.port, self.redirect_port = free_port(), free_port()
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{self.port}"
