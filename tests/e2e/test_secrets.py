@@ -11,6 +11,8 @@ reply does not carry the new password: the worker writes it to the panel
 from __future__ import annotations
 
 import base64
+import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -144,3 +146,97 @@ def test_the_sso_link_is_not_stored_and_its_replay_is_refused(
     assert again.status == 410, again.response.text  # type: ignore[union-attr]
     assert again.json()["error"]["code"] == "sso_link_already_issued"
     assert token not in again.response.text  # type: ignore[union-attr]
+
+
+SSO_SECRET_CANARY = "CANARY-sso-link-signing-secret-0123456789abcdef"
+
+
+def test_no_secret_reaches_a_log_through_the_edge(
+    make_stack: StackFactory, sandbox: Sandbox, canary_whmcs: FakeWhmcs
+) -> None:
+    """The deployed shape (nginx in front, tests/edge) with canary secrets: an order, an SSO
+    link clicked through nginx, malformed requests and a slow body carrying secrets (refused
+    by gunicorn's JSON worker, the body deadline and nginx), and a backup. No secret in the
+    gunicorn, worker or nginx logs, nor in what the CLI printed."""
+    import os
+    import socket
+    import subprocess
+
+    from bridge.processes import NginxProcess, nginx_binary
+    from tests.support.processes import ROOT, bridge_cmd
+
+    if nginx_binary() is None:
+        pytest.skip("nginx is not installed (make system-deps)")
+    stack = make_stack({"SSO_SECRETS": SSO_SECRET_CANARY, "BODY_TIMEOUT": 1.0}, panel=canary_whmcs)
+    stack.use_hook_secret(HOOK_CANARY)
+    edge = NginxProcess(stack.tmp / "nginx", f"127.0.0.1:{stack.port}")
+    stack.reconfigure(PUBLIC_BASE_URL=edge.url)
+    stack.start(workers=1)
+    edge.start()
+
+    def through_nginx(body: dict) -> requests.Response:
+        raw = json.dumps(body).encode()
+        headers = stack.signed_headers(raw, "msg_" + uuid.uuid4().hex[:16])
+        return requests.post(f"{edge.url}/v1/hooks/whmcs", data=raw, headers=headers, timeout=20)
+
+    assert through_nginx(whmcs_body("CreateAccount", SID)).status_code == 200
+    server = assert_converged(stack, canary_whmcs, [SID])[str(SID)]
+    link = through_nginx(whmcs_body("sso_link", SID))
+    assert link.status_code == 200, link.text
+    url = link.json()["result"]["url"]
+    token = url.rsplit("/", 1)[1]
+    assert (
+        url.startswith(f"{edge.url}/sso/")
+        and requests.get(url, allow_redirects=False, timeout=10).status_code == 302
+    )
+
+    def raw_send(port: int, data: bytes) -> bytes:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(data)
+            out = b""
+            while chunk := sock.recv(65536):
+                out += chunk
+            return out
+
+    malformed = [
+        f"GET /sso/{token} HTTP/1.1 extra\r\nHost: x\r\n\r\n".encode(),
+        "POST /v1/hooks/whmcs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        f"webhook-signature: {HOOK_CANARY}\x01"
+        f"\r\nContent-Length: 2\r\n\r\n{{}}".encode(),
+        f"GET /healthz?s={SSO_SECRET_CANARY} HTTP/1.1\r\nHost: x\r\nX-K: {WHMCS_SECRET_CANARY}"
+        "\x00\r\n\r\n".encode(),
+    ]
+    for port in (stack.port, edge.port):
+        for data in malformed:
+            assert b'"ok": false' in raw_send(port, data)
+    requests.get(f"{edge.url}/v1/hooks/whmcs?secret={HOOK_CANARY}&t={token}", timeout=10)
+    # A body that never finishes, holding a secret: cut by the deadline, 408.
+    slow = raw_send(stack.port, (
+        "POST /v1/hooks/whmcs HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n"
+        f'{{"password": "{server["password"]}", "secret": "{HOOK_CANARY}"'
+    ).encode())  # fmt: skip
+    assert b"request_timeout" in slow
+    backup = subprocess.run(
+        bridge_cmd("backup", "--to", f"{stack.tmp}/backups/"),
+        cwd=ROOT, env={**os.environ, **stack.env()}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert backup.returncode == 0, backup.stderr
+    stack.quiesce()
+    edge.stop()
+
+    secrets = {
+        "webhook secret": HOOK_CANARY,
+        "webhook secret key bytes": HOOK_CANARY.removeprefix("whsec_"),
+        "WHMCS API identifier": WHMCS_ID_CANARY,
+        "WHMCS API secret": WHMCS_SECRET_CANARY,
+        "SSO link secret": SSO_SECRET_CANARY,
+        "Otwa key in use": "otwa_sandbox_default",
+        "server password": server["password"],
+        "SSO link": url,
+        "SSO token": token,
+    }
+    logs = {**stack.log_texts(), "nginx": edge.logs(), "backup": backup.stdout + backup.stderr}
+    assert {"gunicorn.log", "worker-0.log"} <= set(logs) and "/sso/***" in logs["nginx"]
+    assert "Refused a malformed request" in logs["gunicorn.log"]
+    leaks = [(what, name) for what, v in secrets.items() for name, t in logs.items() if v in t]
+    assert leaks == []
