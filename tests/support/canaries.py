@@ -20,8 +20,9 @@ from pathlib import Path
 from tests.support.fake_whmcs import FakeWhmcs
 from tests.support.stack import HOOK_SECRET
 
-# Log files of processes that are not the bridge (by name prefix).
-EXEMPT = ("sandbox", "fake-whmcs", "fake_whmcs", "webhook-receiver", "forging")
+# Log files of processes that are not the bridge (by name prefix): the sandbox, the fake
+# panels and webhook receivers, the benchmarks' naive module and bare Flask app.
+EXEMPT = ("sandbox", "fake-whmcs", "fake_whmcs", "receiver", "forging", "baseline", "bare")
 KNOWN = {
     "the suite's hook secret": HOOK_SECRET,
     "the suite's hook secret's key": HOOK_SECRET.removeprefix("whsec_"),
