@@ -83,6 +83,7 @@ def _line(r: dict[str, Any]) -> str:
     h, c = r["hooks_create"], r["clicks"]
     return (
         f"| {r['config']['rate']} | {r['achieved_rate']} | {r['load_seconds']} | {r['orders']} "
+        f"({r['terminated']}) "
         f"| {c['count']} | {h['p50_ms']} / {h['p99_ms']} / {h['max_ms']} | "
         f"{c['p50_ms']} / {c['p99_ms']} | {r['five_xx']} (hooks {r['hook_5xx']}) | "
         f"{r['drain_seconds']} | {r['written_back']}/{r['orders']} | "
@@ -94,7 +95,7 @@ def _line(r: dict[str, Any]) -> str:
 
 
 HEAD = (
-    "| events/s asked | achieved | load s | orders | SSO clicks | create hook p50 / p99 / max "
+    "| events/s asked | achieved | load s | orders (terminated) | SSO clicks | create hook p50 / p99 / max "
     "ms | click p50 / p99 ms | 5xx | drained after (s) | written back | duplicate servers | "
     "dead jobs | Otwa requests | refused by Otwa's limiter | worker kills | faults injected | "
     "load avg | passed |\n" + "|---" * 18 + "|"
@@ -128,8 +129,9 @@ def markdown(numbers: dict[str, Any]) -> str:
         HEAD,
         *[_line(r) for r in find["steps"]],
         "",
-        "**Five minutes at that rate** (10 % of events are SSO clicks: `sso_link` + "
-        "`GET /sso/<token>`), then **five minutes with 20 % Otwa faults of every kind and the "
+        "**Five minutes at that rate** (of the events, 10 % are SSO clicks: `sso_link` + "
+        "`GET /sso/<token>`; 40 % terminate a service built earlier; the rest are new "
+        "orders), then **five minutes with 20 % Otwa faults of every kind and the "
         "worker SIGKILLed every 30 s**:",
         "",
         HEAD,

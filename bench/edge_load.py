@@ -5,10 +5,12 @@ One run (:func:`run`) starts, all real and on loopback: the Otwa sandbox (its cl
 ``otwa-bridge worker``, a stand-in WHMCS API receiving write-backs: bench.systems) and
 nginx in front running config/nginx/otwa-bridge.conf. Then for ``duration`` seconds an
 open-loop panel sends signed hooks through nginx at ``rate`` per second: ``create`` orders
-for new services, and, for a share of the events, a customer's SSO click (an ``sso_link``
-hook for a service already written back, then ``GET /sso/<token>``, whose 302 goes to
-Otwa). A hook answered with anything but 2xx is re-sent with the same ``webhook-id`` a
-moment later, as a panel's queue does.
+for new services; for a share of the events a customer's SSO click (an ``sso_link`` hook
+for a service already written back, then ``GET /sso/<token>``, whose 302 goes to Otwa);
+for another share a ``terminate`` of a service written back earlier (customers leave; it
+also keeps the sandbox's address pool, 3 856 per region, from running out). A hook
+answered with anything but 2xx is re-sent with the same ``webhook-id`` a moment later,
+as a panel's queue does.
 
 Optionally the sandbox fails ``faults`` of every Otwa request (500, 502, timeout, 429,
 reset, lost-response) and the worker is SIGKILLed every ``kill_worker_every`` seconds and
@@ -16,7 +18,8 @@ started again.
 
 When the load stops, faults are cleared and the run waits for every order to end: it
 passes when every create has exactly one server (by label), running, its IP and password
-in the panel (equal to Otwa's), every create operation ``done`` and no job dead; no reply
+in the panel (equal to Otwa's), a terminated one's server terminated, every create and
+terminate operation ``done`` and no job dead; no reply
 was a 5xx (hooks and clicks; under injected faults a click may get the bridge's 503 "Otwa
 is not answering, try again" page, the right answer then, and only hooks must never be a
 5xx); and Otwa's own rate limiter never refused the bridge (the
@@ -66,6 +69,9 @@ class LoadConfig:
     duration: float = 300.0
     rate: float = 20.0  # events per second: create hooks and SSO clicks (open loop)
     sso_share: float = 0.1  # share of events that are an SSO click (sso_link + GET /sso/)
+    # Share of events that terminate a service written back earlier (grace 0): customers
+    # leave, and the sandbox's address pool (3 856 per region) is never exhausted.
+    terminate_share: float = 0.4
     time_scale: float = 120.0
     seed: int = 7
     faults: float = 0.0  # share of Otwa requests the sandbox fails, every kind
@@ -98,6 +104,7 @@ class Panel:
     samples: list[Sample] = field(default_factory=list)
     created: dict[str, str] = field(default_factory=dict)  # service id -> client id
     accepted: set[str] = field(default_factory=set)
+    terminating: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     local: threading.local = field(default_factory=threading.local)
 
@@ -160,8 +167,23 @@ class Panel:
         with self.lock:
             self.samples.append(Sample("click", got, time.monotonic() - started))
 
+    def terminate(self, service: str) -> None:
+        client = self.created[service]
+        body = {"action": "terminate", "service": {"id": service}, "client": {"id": client},
+                "params": {"grace_seconds": 0}}  # fmt: skip
+        webhook_id = f"msg_{service}_terminate"
+        for attempt in range(1, 30):
+            status, took, _ = self.hook(body, webhook_id)
+            with self.lock:
+                self.samples.append(Sample("terminate", status, took, attempt))
+            if 200 <= status < 300:
+                return
+            time.sleep(0.5)
+
     def drive(self, stop_at: float, pool: ThreadPoolExecutor) -> int:
-        """Schedule events at ``rate`` until ``stop_at``; the number scheduled."""
+        """Schedule events at ``rate`` until ``stop_at``; the number scheduled. Services
+        with an even number take the SSO clicks, odd ones may be terminated: a click never
+        meets a service terminated meanwhile."""
         rng = random.Random(self.cfg.seed)  # noqa: S311 - a load mix, not a secret
         t0 = time.monotonic()
         n = 0
@@ -170,12 +192,31 @@ class Panel:
             if due >= stop_at:
                 return n
             time.sleep(max(0.0, due - time.monotonic()))
-            ready = self.ready() if rng.random() < self.cfg.sso_share else []
-            if ready:
-                pool.submit(self.click, rng.choice(ready))
-            else:
-                pool.submit(self.create, n)
+            draw = rng.random()
+            if draw < self.cfg.sso_share:
+                even = [s for s in self.ready() if int(s.rsplit("-", 1)[1]) % 2 == 0]
+                if even:
+                    pool.submit(self.click, rng.choice(even))
+                    n += 1
+                    continue
+            elif draw < self.cfg.sso_share + self.cfg.terminate_share:
+                chosen = self._to_terminate(rng)
+                if chosen:
+                    pool.submit(self.terminate, chosen)
+                    n += 1
+                    continue
+            pool.submit(self.create, n)
             n += 1
+
+    def _to_terminate(self, rng: random.Random) -> str | None:
+        with self.lock:
+            odd = [s for s in self.ready()
+                   if int(s.rsplit("-", 1)[1]) % 2 and s not in self.terminating]  # fmt: skip
+            if not odd:
+                return None
+            chosen = rng.choice(odd)
+            self.terminating.add(chosen)
+            return chosen
 
 
 def _stats(samples: list[Sample], kind: str) -> dict[str, Any]:
@@ -208,37 +249,61 @@ class WorkerKiller(threading.Thread):
             self.worker.start()
 
 
+def _servers_by_label(sandbox: SandboxProcess) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for server in sandbox.state()["servers"]:
+        out.setdefault(str(server.get("label")), []).append(server)
+    return out
+
+
+def _ended(
+    panel: Panel, by_label: dict[str, list[dict[str, Any]]], written: dict[str, Any]
+) -> bool:
+    """Every order has its one server, running (terminated, for those the panel ended),
+    and its write-back."""
+    for service in panel.created:
+        found = by_label.get(f"whmcs-{service}-g1", [])
+        wanted = "terminated" if service in panel.terminating else "running"
+        if len(found) != 1 or found[0]["status"] != wanted or service not in written:
+            return False
+    return True
+
+
 def _verdict(system: BridgeSystem, sandbox: SandboxProcess, panel: Panel,
              workdir: Path) -> dict[str, Any]:  # fmt: skip
     """Where every order ended (the run's pass/fail facts)."""
     assert system.panel_api is not None
-    servers = sandbox.state()["servers"]
-    by_label = Counter(str(s.get("label")) for s in servers)
+    by_label = _servers_by_label(sandbox)
     mine = {s: f"whmcs-{s}-g1" for s in panel.created}
-    one_each = all(by_label.get(lbl) == 1 for lbl in mine.values())
-    duplicates = sum(1 for lbl in mine.values() if by_label.get(lbl, 0) > 1)
-    running = {str(s.get("label")): s for s in servers if s["status"] == "running"}
     written = system.panel_api.written
+    alive = [s for s in mine if s not in panel.terminating]
     credentials_match = all(
-        written.get(s, {}).get("servicepassword") == running.get(lbl, {}).get("password")
-        and written.get(s, {}).get("dedicatedip") == running.get(lbl, {}).get("ipAddress")
-        for s, lbl in mine.items()
+        written.get(s, {}).get("servicepassword") == by_label[mine[s]][0].get("password")
+        and written.get(s, {}).get("dedicatedip") == by_label[mine[s]][0].get("ipAddress")
+        for s in alive
+        if len(by_label.get(mine[s], [])) == 1
     )
     conn = sqlite3.connect(workdir / "bridge.sqlite", timeout=30)
     try:
-        states = dict(conn.execute(
-            "SELECT state, count(*) FROM operations WHERE action = 'create' GROUP BY state"
-        ).fetchall())  # fmt: skip
+        states = {
+            f"{action}:{state}": n
+            for action, state, n in conn.execute(
+                "SELECT action, state, count(*) FROM operations"
+                " WHERE action IN ('create', 'terminate') GROUP BY action, state"
+            )
+        }
         dead = conn.execute("SELECT count(*) FROM jobs WHERE state = 'dead'").fetchone()[0]
     finally:
         conn.close()
     return {
         "orders": len(mine),
-        "one_server_each": one_each,
-        "duplicate_servers": duplicates,
+        "terminated": len(panel.terminating),
+        "one_server_each": all(len(by_label.get(lbl, [])) == 1 for lbl in mine.values()),
+        "ended_as_asked": _ended(panel, by_label, written),
+        "duplicate_servers": sum(1 for lbl in mine.values() if len(by_label.get(lbl, [])) > 1),
         "written_back": sum(1 for s in mine if s in written),
         "credentials_match_otwa": credentials_match,
-        "create_operations_by_state": states,
+        "operations_by_state": states,
         "dead_jobs": dead,
     }
 
@@ -247,10 +312,7 @@ def _converged(system: BridgeSystem, sandbox: SandboxProcess, panel: Panel) -> b
     assert system.panel_api is not None
     if not set(panel.created) <= set(system.panel_api.written):
         return False
-    labels = Counter(
-        str(s.get("label")) for s in sandbox.state()["servers"] if s["status"] == "running"
-    )
-    return all(labels.get(f"whmcs-{s}-g1") == 1 for s in panel.created)
+    return _ended(panel, _servers_by_label(sandbox), system.panel_api.written)
 
 
 def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print) -> dict[str, Any]:  # noqa: B008
@@ -330,6 +392,7 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
             drain_seconds=round(drained - load_ended, 1),
             hooks_create=_stats(samples, "create"),
             hooks_sso_link=_stats(samples, "sso_link"),
+            hooks_terminate=_stats(samples, "terminate"),
             clicks=_stats(samples, "click"),
             five_xx=five_xx,
             no_reply=no_reply,
@@ -353,9 +416,10 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
         result["passed"] = bool(
             hook_5xx == 0 and no_reply == 0 and clicks_ok
             and (five_xx == 0 or cfg.faults)
-            and verdict["one_server_each"] and verdict["credentials_match_otwa"]
+            and verdict["one_server_each"] and verdict["ended_as_asked"]
+            and verdict["credentials_match_otwa"]
             and verdict["written_back"] == verdict["orders"] and verdict["dead_jobs"] == 0
-            and set(verdict["create_operations_by_state"]) <= {"done"}
+            and {k.split(":")[1] for k in verdict["operations_by_state"]} <= {"done"}
             and after["rateLimited"] == 0
         )  # fmt: skip
     finally:
@@ -371,6 +435,7 @@ def summary(r: dict[str, Any]) -> str:
     h, c = r["hooks_create"], r["clicks"]
     return (
         f"{r['achieved_rate']} events/s for {r['load_seconds']} s: {r['orders']} orders, "
+        f"{r['terminated']} terminated, "
         f"{c['count']} SSO clicks; create hooks p50 {h['p50_ms']} ms p99 {h['p99_ms']} ms "
         f"max {h['max_ms']} ms {h['statuses']}; clicks p50 {c['p50_ms']} p99 {c['p99_ms']} ms "
         f"{c['statuses']}; 5xx {r['five_xx']} (hooks {r['hook_5xx']}), no reply "
@@ -402,6 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=d.rate)
     parser.add_argument("--duration", type=float, default=d.duration)
     parser.add_argument("--sso-share", type=float, default=d.sso_share)
+    parser.add_argument("--terminate-share", type=float, default=d.terminate_share)
     parser.add_argument("--time-scale", type=float, default=d.time_scale)
     parser.add_argument("--faults", type=float, default=d.faults)
     parser.add_argument("--kill-worker-every", type=float, default=d.kill_worker_every)
@@ -413,6 +479,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     base = LoadConfig(
         duration=args.duration, rate=args.rate, sso_share=args.sso_share,
+        terminate_share=args.terminate_share,
         time_scale=args.time_scale, faults=args.faults,
         kill_worker_every=args.kill_worker_every, gunicorn_workers=args.gunicorn_workers,
         worker_threads=args.worker_threads, workdir=args.workdir,

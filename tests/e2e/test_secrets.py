@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from bridge.processes import NginxProcess, nginx_binary
 from tests.e2e.conftest import StackFactory
 from tests.support.e2e import E2EStack, Sent, assert_converged, whmcs_body
 from tests.support.fake_whmcs import FakeWhmcs
@@ -158,13 +159,6 @@ def test_no_secret_reaches_a_log_through_the_edge(
     link clicked through nginx, malformed requests and a slow body carrying secrets (refused
     by gunicorn's JSON worker, the body deadline and nginx), and a backup. No secret in the
     gunicorn, worker or nginx logs, nor in what the CLI printed."""
-    import os
-    import socket
-    import subprocess
-
-    from bridge.processes import NginxProcess, nginx_binary
-    from tests.support.processes import ROOT, bridge_cmd
-
     if nginx_binary() is None:
         pytest.skip("nginx is not installed (make system-deps)")
     stack = make_stack({"SSO_SECRETS": SSO_SECRET_CANARY, "BODY_TIMEOUT": 1.0}, panel=canary_whmcs)
@@ -173,6 +167,18 @@ def test_no_secret_reaches_a_log_through_the_edge(
     stack.reconfigure(PUBLIC_BASE_URL=edge.url)
     stack.start(workers=1)
     edge.start()
+    try:
+        _edge_flow(stack, edge, canary_whmcs)
+    finally:
+        edge.stop()
+
+
+def _edge_flow(stack: E2EStack, edge: NginxProcess, canary_whmcs: FakeWhmcs) -> None:
+    import os
+    import socket
+    import subprocess
+
+    from tests.support.processes import ROOT, bridge_cmd
 
     def through_nginx(body: dict) -> requests.Response:
         raw = json.dumps(body).encode()
