@@ -96,7 +96,8 @@ def _line(r: dict[str, Any]) -> str:
 
 HEAD = (
     "| events/s asked | achieved | load s | orders (terminated) | SSO clicks | "
-    "create hook p50 / p99 / max ms | click p50 / p99 ms | 5xx | drained after (s) | written back | duplicate servers | "
+    "create hook p50 / p99 / max ms | click p50 / p99 ms | 5xx | drained after (s) | "
+    "written back | duplicate servers | "
     "dead jobs | Otwa requests | refused by Otwa's limiter | worker kills | faults injected | "
     "load avg | passed |\n" + "|---" * 18 + "|"
 )
