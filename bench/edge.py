@@ -84,7 +84,8 @@ def _line(r: dict[str, Any]) -> str:
     return (
         f"| {r['config']['rate']} | {r['achieved_rate']} | {r['load_seconds']} | {r['orders']} "
         f"({r['terminated']}) "
-        f"| {c['count']} | {h['p50_ms']} / {h['p99_ms']} / {h['max_ms']} | "
+        f"| {c['count']} | {r['admin_views']['count']} ({r['admin_views']['p99_ms']}) "
+        f"| {h['p50_ms']} / {h['p99_ms']} / {h['max_ms']} | "
         f"{c['p50_ms']} / {c['p99_ms']} | {r['five_xx']} (hooks {r['hook_5xx']}) | "
         f"{r['drain_seconds']} | {r['written_back']}/{r['orders']} | "
         f"{r['duplicate_servers']} | {r['dead_jobs']} | {r['otwa_requests']} | "
@@ -96,10 +97,11 @@ def _line(r: dict[str, Any]) -> str:
 
 HEAD = (
     "| events/s asked | achieved | load s | orders (terminated) | SSO clicks | "
+    "admin views (p99 ms) | "
     "create hook p50 / p99 / max ms | click p50 / p99 ms | 5xx | drained after (s) | "
     "written back | duplicate servers | "
     "dead jobs | Otwa requests | refused by Otwa's limiter | worker kills | faults injected | "
-    "load avg | passed |\n" + "|---" * 18 + "|"
+    "load avg | passed |\n" + "|---" * 19 + "|"
 )
 
 
@@ -131,8 +133,9 @@ def markdown(numbers: dict[str, Any]) -> str:
         *[_line(r) for r in find["steps"]],
         "",
         "**Five minutes at that rate** (of the events, 10 % are SSO clicks: `sso_link` + "
-        "`GET /sso/<token>`; 40 % terminate a service built earlier; the rest are new "
-        "orders), then **five minutes with 20 % Otwa faults of every kind and the "
+        "`GET /sso/<token>`; 40 % terminate a service built earlier; 5 % are admin console "
+        "page views, signed in; the rest are new orders), then **five minutes with 20 % Otwa "
+        "faults of every kind and the "
         "worker SIGKILLed every 30 s**:",
         "",
         HEAD,

@@ -8,7 +8,9 @@ open-loop panel sends signed hooks through nginx at ``rate`` per second: ``creat
 for new services; for a share of the events a customer's SSO click (an ``sso_link`` hook
 for a service already written back, then ``GET /sso/<token>``, whose 302 goes to Otwa);
 for another share a ``terminate`` of a service written back earlier (customers leave; it
-also keeps the sandbox's address pool, 3 856 per region, from running out). A hook
+also keeps the sandbox's address pool, 3 856 per region, from running out); and for a few
+an admin's page view of the console (``/admin``, operations, services, dead letters;
+signed in once with a password). A hook
 answered with anything but 2xx is re-sent with the same ``webhook-id`` a moment later,
 as a panel's queue does.
 
@@ -38,6 +40,8 @@ import argparse
 import json
 import os
 import random
+import re
+import secrets
 import signal
 import sqlite3
 import sys
@@ -60,6 +64,7 @@ from bridge.signing import sign_headers
 from bridge.sso.tokens import generate_secret as sso_secret
 
 FAULT_KINDS = ["500", "502", "timeout", "429", "reset", "lost-response"]
+ADMIN_PAGES = ("/admin", "/admin/operations", "/admin/services", "/admin/dead-letters")
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class LoadConfig:
     # Share of events that terminate a service written back earlier (grace 0): customers
     # leave, and the sandbox's address pool (3 856 per region) is never exhausted.
     terminate_share: float = 0.4
+    admin_share: float = 0.05  # share of events that are an admin console page view
     time_scale: float = 120.0
     seed: int = 7
     faults: float = 0.0  # share of Otwa requests the sandbox fails, every kind
@@ -105,6 +111,7 @@ class Panel:
     created: dict[str, str] = field(default_factory=dict)  # service id -> client id
     accepted: set[str] = field(default_factory=set)
     terminating: set[str] = field(default_factory=set)
+    admin_cookies: dict[str, str] = field(default_factory=dict)  # a signed-in admin session
     lock: threading.Lock = field(default_factory=threading.Lock)
     local: threading.local = field(default_factory=threading.local)
 
@@ -180,6 +187,28 @@ class Panel:
                 return
             time.sleep(0.5)
 
+    def admin_login(self, base: str, password: str) -> None:
+        """Sign in to the admin console once (login form, CSRF token, password)."""
+        session = requests.Session()
+        page = session.get(f"{base}/admin/login", timeout=30)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token, page.text[:300]
+        done = session.post(f"{base}/admin/login", allow_redirects=False, timeout=30,
+                            data={"csrf_token": token.group(1), "password": password,
+                                  "next": "/admin"})  # fmt: skip
+        assert done.status_code == 303, done.text[:300]
+        self.admin_cookies = session.cookies.get_dict()
+
+    def admin_view(self, base: str, page: str) -> None:
+        started = time.monotonic()
+        try:
+            status = self.session().get(f"{base}{page}", cookies=self.admin_cookies,
+                                        allow_redirects=False, timeout=30).status_code  # fmt: skip
+        except requests.RequestException:
+            status = 0
+        with self.lock:
+            self.samples.append(Sample("admin", status, time.monotonic() - started))
+
     def drive(self, stop_at: float, pool: ThreadPoolExecutor) -> int:
         """Schedule events at ``rate`` until ``stop_at``; the number scheduled. Services
         with an even number take the SSO clicks, odd ones may be terminated: a click never
@@ -193,6 +222,11 @@ class Panel:
                 return n
             time.sleep(max(0.0, due - time.monotonic()))
             draw = rng.random()
+            if self.admin_cookies and draw >= 1 - self.cfg.admin_share:
+                base = self.hook_url.split("/v1/")[0]
+                pool.submit(self.admin_view, base, rng.choice(ADMIN_PAGES))
+                n += 1
+                continue
             if draw < self.cfg.sso_share:
                 even = [s for s in self.ready() if int(s.rsplit("-", 1)[1]) % 2 == 0]
                 if even:
@@ -324,10 +358,15 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
     sandbox = SandboxProcess(workdir, time_scale=cfg.time_scale, seed=cfg.seed).start()
     port = free_port()
     nginx = NginxProcess(workdir / "nginx", f"127.0.0.1:{port}")
+    admin_password = secrets.token_urlsafe(16)
     overrides = {
         "SSO_SECRETS": sso_secret(),
         "PUBLIC_BASE_URL": nginx.url,
     }
+    if cfg.admin_share:
+        from bridge.access.passwords import hash_password
+
+        overrides["ADMIN_PASSWORD_HASH"] = hash_password(admin_password)
     if cfg.faults or cfg.kill_worker_every:
         # A killed worker's jobs come back after the lease; injected timeouts hold 1 s.
         overrides.update(
@@ -354,6 +393,8 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
             system.secret,
             ready=lambda: sorted(system.panel_api.services) if system.panel_api else [],
         )
+        if cfg.admin_share:
+            panel.admin_login(nginx.url, admin_password)
         if cfg.faults:
             sandbox.faults(cfg.faults, FAULT_KINDS, seed=cfg.seed, delay=1.0)
         if cfg.kill_worker_every:
@@ -393,6 +434,7 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
             hooks_create=_stats(samples, "create"),
             hooks_sso_link=_stats(samples, "sso_link"),
             hooks_terminate=_stats(samples, "terminate"),
+            admin_views=_stats(samples, "admin"),
             clicks=_stats(samples, "click"),
             five_xx=five_xx,
             no_reply=no_reply,
@@ -407,6 +449,7 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
         hook_5xx = sum(1 for s in samples if s.status >= 500 and s.kind != "click")
         # A click while Otwa fails (injected faults) gets the branded "try again" page, a
         # 503: the right answer then. Without faults every click must be a 302 to Otwa.
+        admin_ok = all(s.status == 200 for s in samples if s.kind == "admin")
         clicks_ok = all(
             s.status == 302 or (cfg.faults and s.status == 503)
             for s in samples
@@ -414,7 +457,7 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
         )
         result["hook_5xx"] = hook_5xx
         result["passed"] = bool(
-            hook_5xx == 0 and no_reply == 0 and clicks_ok
+            hook_5xx == 0 and no_reply == 0 and clicks_ok and admin_ok
             and (five_xx == 0 or cfg.faults)
             and verdict["one_server_each"] and verdict["ended_as_asked"]
             and verdict["credentials_match_otwa"]
@@ -435,7 +478,8 @@ def summary(r: dict[str, Any]) -> str:
     h, c = r["hooks_create"], r["clicks"]
     return (
         f"{r['achieved_rate']} events/s for {r['load_seconds']} s: {r['orders']} orders, "
-        f"{r['terminated']} terminated, "
+        f"{r['terminated']} terminated, {r['admin_views']['count']} admin page views "
+        f"(p99 {r['admin_views']['p99_ms']} ms, {r['admin_views']['statuses']}), "
         f"{c['count']} SSO clicks; create hooks p50 {h['p50_ms']} ms p99 {h['p99_ms']} ms "
         f"max {h['max_ms']} ms {h['statuses']}; clicks p50 {c['p50_ms']} p99 {c['p99_ms']} ms "
         f"{c['statuses']}; 5xx {r['five_xx']} (hooks {r['hook_5xx']}), no reply "
@@ -468,6 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=d.duration)
     parser.add_argument("--sso-share", type=float, default=d.sso_share)
     parser.add_argument("--terminate-share", type=float, default=d.terminate_share)
+    parser.add_argument("--admin-share", type=float, default=d.admin_share)
     parser.add_argument("--time-scale", type=float, default=d.time_scale)
     parser.add_argument("--faults", type=float, default=d.faults)
     parser.add_argument("--kill-worker-every", type=float, default=d.kill_worker_every)
@@ -479,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     base = LoadConfig(
         duration=args.duration, rate=args.rate, sso_share=args.sso_share,
-        terminate_share=args.terminate_share,
+        terminate_share=args.terminate_share, admin_share=args.admin_share,
         time_scale=args.time_scale, faults=args.faults,
         kill_worker_every=args.kill_worker_every, gunicorn_workers=args.gunicorn_workers,
         worker_threads=args.worker_threads, workdir=args.workdir,
