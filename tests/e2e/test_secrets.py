@@ -150,6 +150,7 @@ def test_the_sso_link_is_not_stored_and_its_replay_is_refused(
 
 
 SSO_SECRET_CANARY = "CANARY-sso-link-signing-secret-0123456789abcdef"
+ADMIN_PASSWORD_CANARY = "CANARY-admin-password-31337"
 
 
 def test_no_secret_reaches_a_log_through_the_edge(
@@ -161,20 +162,34 @@ def test_no_secret_reaches_a_log_through_the_edge(
     gunicorn, worker or nginx logs, nor in what the CLI printed."""
     if nginx_binary() is None:
         pytest.skip("nginx is not installed (make system-deps)")
-    stack = make_stack({"SSO_SECRETS": SSO_SECRET_CANARY, "BODY_TIMEOUT": 1.0}, panel=canary_whmcs)
+    from bridge.access.passwords import hash_password
+
+    admin_hash = hash_password(ADMIN_PASSWORD_CANARY)
+    stack = make_stack(
+        {
+            "SSO_SECRETS": SSO_SECRET_CANARY,
+            "BODY_TIMEOUT": 1.0,
+            "ADMIN_PASSWORD_HASH": admin_hash,
+            "TRUSTED_PROXIES": "127.0.0.1",
+        },  # fmt: skip
+        panel=canary_whmcs,
+    )
     stack.use_hook_secret(HOOK_CANARY)
     edge = NginxProcess(stack.tmp / "nginx", f"127.0.0.1:{stack.port}")
     stack.reconfigure(PUBLIC_BASE_URL=edge.url)
     stack.start(workers=1)
     edge.start()
     try:
-        _edge_flow(stack, edge, canary_whmcs)
+        _edge_flow(stack, edge, canary_whmcs, admin_hash)
     finally:
         edge.stop()
 
 
-def _edge_flow(stack: E2EStack, edge: NginxProcess, canary_whmcs: FakeWhmcs) -> None:
+def _edge_flow(
+    stack: E2EStack, edge: NginxProcess, canary_whmcs: FakeWhmcs, admin_hash: str
+) -> None:
     import os
+    import re
     import socket
     import subprocess
 
@@ -195,6 +210,18 @@ def _edge_flow(stack: E2EStack, edge: NginxProcess, canary_whmcs: FakeWhmcs) -> 
         url.startswith(f"{edge.url}/sso/")
         and requests.get(url, allow_redirects=False, timeout=10).status_code == 302
     )
+
+    # The admin console through nginx: sign in, look at the operations.
+    admin = requests.Session()
+    form = admin.get(f"{edge.url}/admin/login", timeout=10).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert csrf, form[:300]
+    signed_in = admin.post(f"{edge.url}/admin/login", allow_redirects=False, timeout=10,
+                           data={"csrf_token": csrf.group(1), "password": ADMIN_PASSWORD_CANARY,
+                                 "next": "/admin/operations"})  # fmt: skip
+    assert signed_in.status_code == 303, signed_in.text[:300]
+    cookie = admin.cookies.get("otwa_admin")
+    assert cookie and admin.get(f"{edge.url}/admin/operations", timeout=10).status_code == 200
 
     def raw_send(port: int, data: bytes) -> bytes:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
@@ -240,6 +267,9 @@ def _edge_flow(stack: E2EStack, edge: NginxProcess, canary_whmcs: FakeWhmcs) -> 
         "server password": server["password"],
         "SSO link": url,
         "SSO token": token,
+        "admin password": ADMIN_PASSWORD_CANARY,
+        "admin password hash": admin_hash,
+        "admin session cookie": cookie,
     }
     logs = {**stack.log_texts(), "nginx": edge.logs(), "backup": backup.stdout + backup.stderr}
     assert {"gunicorn.log", "worker-0.log"} <= set(logs) and "/sso/***" in logs["nginx"]
