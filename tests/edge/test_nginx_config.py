@@ -114,3 +114,34 @@ def test_sso_tokens_never_reach_nginx_logs(tmp_path: Path) -> None:
     logs = edge.logs()
     assert "/sso/***" in logs and "upstream=502/" in logs  # logged, failure visible
     assert token not in logs
+
+
+def test_behind_tls_the_admin_cookie_is_secure(tmp_path: Path) -> None:
+    """nginx says X-Forwarded-Proto https; a bridge that trusts it (BRIDGE_TRUSTED_PROXIES,
+    as the systemd unit sets) marks the admin session cookie Secure."""
+    import re as regex
+
+    from bridge.access.passwords import hash_password
+    from tests.edge.conftest import start_web
+
+    require_nginx()
+    password = "an-admin-password-for-tls"
+    web = start_web(tmp_path / "web", BRIDGE_ADMIN_PASSWORD_HASH=hash_password(password),
+                    BRIDGE_TRUSTED_PROXIES="127.0.0.1,::1")  # fmt: skip
+    edge = NginxProcess(tmp_path / "nginx", f"127.0.0.1:{web.port}", tls=self_signed(tmp_path))
+    edge.start()
+    try:
+        cert = str(tmp_path / "edge.crt")
+        session = requests.Session()
+        form = session.get(f"{edge.url}/admin/login", verify=cert, timeout=10).text
+        csrf = regex.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert csrf, form[:300]
+        done = session.post(f"{edge.url}/admin/login", verify=cert, allow_redirects=False,
+                            timeout=10, data={"csrf_token": csrf.group(1),
+                                              "password": password, "next": "/admin"})  # fmt: skip
+    finally:
+        edge.stop()
+        web.process.stop()
+    assert done.status_code == 303, done.text[:300]
+    cookie = next(c for c in done.headers["Set-Cookie"].split(", otwa") if "otwa_admin=" in c)
+    assert "Secure" in cookie and "HttpOnly" in cookie, cookie
