@@ -159,6 +159,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=300.0)
     parser.add_argument("--step-seconds", type=float, default=45.0)
     parser.add_argument("--rates", default=",".join(map(str, RATES)))
+    parser.add_argument(
+        "--fault-rate",
+        type=float,
+        default=None,
+        help="events/s of the fault run (default: a third of the rate held)",
+    )
     parser.add_argument("--quick", action="store_true", help="seconds, not minutes")
     parser.add_argument("--output", type=Path, default=Path("bench/results/edge.md"))
     args = parser.parse_args(argv)
@@ -166,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         args.duration, args.step_seconds, args.rates = 10.0, 8.0, "5,10"
     rates = tuple(float(x) for x in args.rates.split(","))
     numbers = run(rates=rates, step_seconds=args.step_seconds, duration=args.duration,
-                  progress=lambda m: print(m, flush=True))  # fmt: skip
+                  fault_rate=args.fault_rate, progress=lambda m: print(m, flush=True))  # fmt: skip
     write(args.output, numbers)
     print(f"wrote {args.output}")
     return 0 if numbers["load"]["passed"] and numbers["faults"]["passed"] else 1

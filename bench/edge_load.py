@@ -112,6 +112,7 @@ class Panel:
     accepted: set[str] = field(default_factory=set)
     terminating: set[str] = field(default_factory=set)
     admin_cookies: dict[str, str] = field(default_factory=dict)  # a signed-in admin session
+    regions: list[str] = field(default_factory=list)  # orders rotate over the plan's regions
     lock: threading.Lock = field(default_factory=threading.Lock)
     local: threading.local = field(default_factory=threading.local)
 
@@ -142,7 +143,7 @@ class Panel:
             "service": {
                 "id": service,
                 "product_id": PANEL_PRODUCT,
-                "options": {},
+                "options": {"Location": f"r{n % max(1, len(self.regions))}"},
                 "hostname": f"{service.lower()}.bench.example",
             },  # fmt: skip
             "client": {"id": client},
@@ -210,9 +211,9 @@ class Panel:
             self.samples.append(Sample("admin", status, time.monotonic() - started))
 
     def drive(self, stop_at: float, pool: ThreadPoolExecutor) -> int:
-        """Schedule events at ``rate`` until ``stop_at``; the number scheduled. Services
-        with an even number take the SSO clicks, odd ones may be terminated: a click never
-        meets a service terminated meanwhile."""
+        """Schedule events at ``rate`` until ``stop_at``; the number scheduled. Every fourth
+        service takes the SSO clicks, the others may be terminated: a click never meets a
+        service terminated meanwhile."""
         rng = random.Random(self.cfg.seed)  # noqa: S311 - a load mix, not a secret
         t0 = time.monotonic()
         n = 0
@@ -228,9 +229,9 @@ class Panel:
                 n += 1
                 continue
             if draw < self.cfg.sso_share:
-                even = [s for s in self.ready() if int(s.rsplit("-", 1)[1]) % 2 == 0]
-                if even:
-                    pool.submit(self.click, rng.choice(even))
+                mine = [s for s in self.ready() if int(s.rsplit("-", 1)[1]) % 4 == 0]
+                if mine:
+                    pool.submit(self.click, rng.choice(mine))
                     n += 1
                     continue
             elif draw < self.cfg.sso_share + self.cfg.terminate_share:
@@ -245,12 +246,24 @@ class Panel:
     def _to_terminate(self, rng: random.Random) -> str | None:
         with self.lock:
             odd = [s for s in self.ready()
-                   if int(s.rsplit("-", 1)[1]) % 2 and s not in self.terminating]  # fmt: skip
+                   if int(s.rsplit("-", 1)[1]) % 4 and s not in self.terminating]  # fmt: skip
             if not odd:
                 return None
             chosen = rng.choice(odd)
             self.terminating.add(chosen)
             return chosen
+
+
+def _plan_regions(sandbox: SandboxProcess) -> list[str]:
+    """Every region offering the benchmark's plan (orders rotate over them, so the
+    sandbox's 3 856 addresses per region last)."""
+    from bench.harness import HARNESS_KEY, PLAN_NAME
+
+    answer = requests.get(f"{sandbox.api}/products", timeout=10,
+                          headers={"Authorization": f"Bearer {HARNESS_KEY}"})  # fmt: skip
+    answer.raise_for_status()
+    plan = next(p for p in answer.json() if p["name"] == PLAN_NAME)
+    return [str(r) for r in plan["regions"]]
 
 
 def _stats(samples: list[Sample], kind: str) -> dict[str, Any]:
@@ -373,8 +386,9 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
             OTWA_TIMEOUT="0.5", INLINE_DEADLINE="1.0", JOB_LEASE_SECONDS="3",
             JOB_MAX_ATTEMPTS="40",
         )  # fmt: skip
+    regions = _plan_regions(sandbox)
     system = BridgeSystem(workers=cfg.gunicorn_workers, job_workers=cfg.job_workers,
-                          overrides=overrides, port=port)  # fmt: skip
+                          overrides=overrides, port=port, regions=regions)  # fmt: skip
     run_cfg = RunConfig(time_scale=cfg.time_scale, seed=cfg.seed, workdir=workdir)
     killer: WorkerKiller | None = None
     result: dict[str, Any] = {"config": {k: str(v) for k, v in asdict(cfg).items()}}
@@ -392,6 +406,7 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
             nginx.url + "/v1/hooks/whmcs",
             system.secret,
             ready=lambda: sorted(system.panel_api.services) if system.panel_api else [],
+            regions=regions,
         )
         if cfg.admin_share:
             panel.admin_login(nginx.url, admin_password)

@@ -155,15 +155,19 @@ class BridgeSystem:
         job_workers: int = 1,
         overrides: dict[str, str] | None = None,
         port: int | None = None,
+        regions: list[str] | None = None,
     ) -> None:
         """``workers``: gunicorn workers (``serve --workers``); ``job_workers``: how many
         ``bridge worker`` processes; ``overrides``: extra ``BRIDGE_<NAME>`` settings for
         what-if runs (they win over the scaled ones); ``port``: where gunicorn listens
-        (default: a free one at start), for settings that name the bridge's own URL."""
+        (default: a free one at start), for settings that name the bridge's own URL;
+        ``regions``: offer the product in all of these, chosen by a "Location" option
+        (``r0``, ``r1``...; default: the catalog's one region)."""
         self.workers = workers
         self.job_workers = job_workers
         self.overrides = dict(overrides or {})
         self.port = port
+        self.regions = list(regions or [])
         self.secret = generate_secret()
         self.hook_url = ""
         self.processes: list[Child] = []
@@ -176,15 +180,17 @@ class BridgeSystem:
             for path in workdir.glob(stale + "*"):
                 path.unlink()
         self.panel_api = PanelApi().start()
-        (workdir / "bridge.toml").write_text(
-            BRIDGE_TOML.format(
-                panel_api=self.panel_api.url,
-                os_template=catalog.os_template,
-                product=PANEL_PRODUCT,
-                plan=catalog.plan_name,
-                region=catalog.region,
-            )
+        text = BRIDGE_TOML.format(
+            panel_api=self.panel_api.url,
+            os_template=catalog.os_template,
+            product=PANEL_PRODUCT,
+            plan=catalog.plan_name,
+            region='", "'.join(self.regions or [catalog.region]),  # regions = ["a", "b"]
         )
+        if self.regions:
+            text += '\n[panels.whmcs.region]\noption = "Location"\n[panels.whmcs.region.values]\n'
+            text += "".join(f'"r{i}" = "{r}"\n' for i, r in enumerate(self.regions))
+        (workdir / "bridge.toml").write_text(text)
         env = bridge_settings(cfg, workdir, sandbox.api)
         env["BRIDGE_WHMCS_HOOK_SECRETS"] = self.secret
         env.update({f"BRIDGE_{k.upper()}": v for k, v in self.overrides.items()})
