@@ -56,11 +56,23 @@ def run(
     held = [float(r["config"]["rate"]) for r in steps if r["held"]]
     out["find"] = {"step_seconds": step_seconds, "steps": steps,
                    "highest_held_rate": max(held, default=None)}  # fmt: skip
-    rate = max(held, default=float(rates[0]))
-    out["load"] = edge_load.run(
-        replace(base, rate=rate, duration=duration, workdir=workdir / "load"), progress
-    )
-    progress(edge_load.summary(out["load"]))
+    # Five minutes at the highest rate that held a step; a rate that does not hold that
+    # long (the worker's backlog grows) gives way to the next lower one.
+    out["load_not_held"] = []
+    for rate in sorted(held, reverse=True)[:3] or [float(rates[0])]:
+        got = edge_load.run(
+            replace(base, rate=rate, duration=duration, workdir=workdir / "load"), progress
+        )
+        got["held"] = edge_load.held(got)
+        progress(edge_load.summary(got))
+        out["load"] = got
+        if got["held"]:
+            break
+        out["load_not_held"].append(
+            {"rate": rate, "p99_ms": got["hooks_create"]["p99_ms"],
+             "drain_seconds": got["drain_seconds"], "passed": got["passed"]}
+        )  # fmt: skip
+    rate = float(out["load"]["config"]["rate"])
     out["faults"] = edge_load.run(
         replace(base, rate=fault_rate or max(2.0, round(rate / 3)), duration=duration,
                 faults=0.2, kill_worker_every=30.0, workdir=workdir / "faults"),
@@ -125,14 +137,23 @@ def markdown(numbers: dict[str, Any]) -> str:
         f"{sc['behind_nginx']['probe_worst_s']} s (p50 {sc['behind_nginx']['probe_p50_s']} s),"
         f" statuses {sc['behind_nginx']['probe_statuses']}.",
         "",
-        f"**Highest steady rate**: {find['highest_held_rate']} events/s (steps of "
-        f"{find['step_seconds']:g} s; held = passed, create-hook p99 <= 500 ms, backlog "
-        "drained within 30 s, schedule kept).",
+        f"**Highest rate held in {find['step_seconds']:g} s steps**: "
+        f"{find['highest_held_rate']} events/s (held = passed, create-hook p99 <= 500 ms, "
+        "backlog drained within 30 s, schedule kept). The steady rate is the one that also "
+        "holds for five minutes, below.",
         "",
         HEAD,
         *[_line(r) for r in find["steps"]],
         "",
-        "**Five minutes at that rate** (of the events, 10 % are SSO clicks: `sso_link` + "
+        f"**Five minutes at {numbers['load']['config']['rate']} events/s**, the highest "
+        "rate that held that long"
+        + "".join(
+            f" ({n['rate']:g}/s did not: create-hook p99 {n['p99_ms']} ms, backlog drained "
+            f"{n['drain_seconds']} s after the load)"
+            for n in numbers.get("load_not_held", [])
+        )
+        + "".join(f" ({note})" for note in numbers.get("notes", []))
+        + " (of the events, 10 % are SSO clicks: `sso_link` + "
         "`GET /sso/<token>`; 40 % terminate a service built earlier; 5 % are admin console "
         "page views, signed in; the rest are new orders), then **five minutes with 20 % Otwa "
         "faults of every kind and the "
