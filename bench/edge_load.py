@@ -78,6 +78,11 @@ class LoadConfig:
     # leave, and the sandbox's address pool (3 856 per region) is never exhausted.
     terminate_share: float = 0.4
     admin_share: float = 0.05  # share of events that are an admin console page view
+    # Wall seconds between the worker's batch polls of building servers. Scaled like the
+    # rest, the x120 clock would poll 12 times a second, each poll listing the whole fleet
+    # (thousands of servers after minutes of load): a cost no real deployment pays (it
+    # polls every 10 s). 1 s of wall time is 120 sandbox seconds, about one build.
+    poll_interval: float = 1.0
     time_scale: float = 120.0
     seed: int = 7
     faults: float = 0.0  # share of Otwa requests the sandbox fails, every kind
@@ -375,6 +380,7 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
     overrides = {
         "SSO_SECRETS": sso_secret(),
         "PUBLIC_BASE_URL": nginx.url,
+        "BUILD_POLL_INTERVAL": str(cfg.poll_interval),
     }
     if cfg.admin_share:
         from bridge.access.passwords import hash_password
