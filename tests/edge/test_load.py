@@ -1,5 +1,6 @@
 """The load and fault proofs of bench/edge_load.py, short (seconds, a few dozen orders):
-signed creates and SSO clicks through nginx -> gunicorn -> worker -> the sandbox. The
+signed creates, terminates, SSO clicks and admin page views through nginx -> gunicorn ->
+worker -> the sandbox. The
 full runs (5 minutes) are `python -m bench.edge_load`; their numbers are in the README's
 "Reliability" section."""
 
@@ -19,19 +20,22 @@ def test_load_through_nginx_loses_nothing(tmp_path: Path) -> None:
     require_nginx()
     got = run(
         LoadConfig(
-            duration=8,
-            rate=5,
+            duration=12,
+            rate=6,
             sso_share=0.3,
+            admin_share=0.1,
             time_scale=600,
             workdir=tmp_path,
             drain_timeout=90,
             senders=16,
-        ),  # fmt: skip
+        ),
         progress=lambda _: None,
     )
     assert got["passed"], summary(got)
     assert got["five_xx"] == 0 and got["no_reply"] == 0
-    assert got["orders"] >= 20 and got["clicks"]["count"] >= 3, summary(got)
+    assert got["orders"] >= 15 and got["clicks"]["count"] >= 3, summary(got)
+    assert got["terminated"] >= 3 and got["admin_views"]["count"] >= 1, summary(got)
+    assert set(got["admin_views"]["statuses"]) == {"200"}
     assert got["clicks"]["statuses"] == {"302": got["clicks"]["count"]}
     assert got["otwa_rate_limited"] == 0  # the shared budget kept under Otwa's limit
     assert got["written_back"] == got["orders"] and got["duplicate_servers"] == 0
