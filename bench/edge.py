@@ -165,6 +165,7 @@ def markdown(numbers: dict[str, Any]) -> str:
         "",
         f"Otwa requests by status (load run): {numbers['load']['otwa_by_status']}; faults "
         f"injected (fault run): {numbers['faults']['faults_injected']}.",
+        *[f"\n{note}" for note in numbers.get("more", [])],
     ]
     return "\n".join(lines) + "\n"
 
