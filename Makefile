@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP) $(RUN_STAMP)
 
 # `make run` installs only what running needs (no test tools): a fresh clone reaches the
-# banner in about 20 s. Options go through to `otwa-bridge dev`: make run ARGS="--time-scale 60"
+# banner in about 12 s. Options go through to `otwa-bridge dev`: make run ARGS="--time-scale 60"
 $(RUN_STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
