@@ -345,15 +345,6 @@ class Settings(BaseModel):
         "pruned by the worker; 0 keeps them forever. Open ones, and ones a remembered hook "
         "or a service's current create needs, are kept.",
     )
-    # -- the edge (docs/operations.md) ------------------------------------------------------
-    body_timeout: float = Field(
-        10.0,
-        gt=0,
-        le=300,
-        description="Seconds a request body may take to arrive in full at gunicorn; slower "
-        "ones are answered 408 and cut off. The guard for gunicorn facing clients itself "
-        "(dev only): behind nginx, bodies arrive whole and nginx's client_body_timeout applies.",
-    )
 
     def sso_secret_list(self) -> list[str]:
         """The SSO link secrets, newest first; empty when none are set."""
@@ -419,6 +410,15 @@ class Settings(BaseModel):
         pattern=r"^([A-Z]{3}=[0-9]+(\.[0-9]+)?(,[A-Z]{3}=[0-9]+(\.[0-9]+)?)*)?$",
         description="Rates converting other currencies into LEDGER_CURRENCY for the "
         "report's converted total, e.g. EUR=1.085,GBP=1.27. Empty: never converted.",
+    )
+    # -- the edge (docs/operations.md) ------------------------------------------------------
+    body_timeout: float = Field(
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds a request body may take to arrive in full at gunicorn; slower "
+        "ones are answered 408 and cut off. The guard for gunicorn facing clients itself "
+        "(dev only): behind nginx, bodies arrive whole and nginx's client_body_timeout applies.",
     )
 
     @model_validator(mode="before")
