@@ -439,7 +439,11 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
         if cfg.faults:
             sandbox.clear_faults()
         deadline = load_ended + cfg.drain_timeout
+        revived = 0
         while not _converged(system, sandbox, panel) and time.monotonic() < deadline:
+            if not system.processes[1].alive:  # what systemd or compose would do
+                system.processes[1].start()
+                revived += 1
             time.sleep(0.25)
         drained = time.monotonic()
         after = sandbox.state()["requests"]
@@ -464,6 +468,7 @@ def run(cfg: LoadConfig = LoadConfig(), progress: Callable[[str], None] = print)
             otwa_rate_limited=after["rateLimited"],
             faults_injected=after.get("faults", {}),
             worker_kills=killer.kills if killer else 0,
+            worker_restarted_after_exit=revived,
             load_average=(round(load_avg_before, 2), round(os.getloadavg()[0], 2)),
             **verdict,
         )
