@@ -372,7 +372,12 @@ class Budget:
                 w.hold_until = max(w.hold_until, now + wait + self.grace)
                 for priority in PRIORITIES:  # a 429 holds every call until the reset
                     self._spent[(key, priority)] = w.hold_until
-            if remaining is None:
+            if limited:
+                # The hold above is the whole answer to a 429. Its Remaining (0) says nothing
+                # about how the window was spent: a 429 from a proxy, or Otwa refusing early,
+                # read as counts would book phantom spending on another user of the key.
+                pass
+            elif remaining is None:
                 w.bare_at = now
             else:
                 self._learn(conn, key, w, grant, max(0, int(remaining)), now + wait, now)

@@ -413,3 +413,57 @@ def test_reserve_comes_from_settings(tmp_path) -> None:
     )
     none = runtime.build(base, env={"BRIDGE_OTWA_RATE_RESERVE": "0"})
     assert none.budget.reserve == 0 and none.sources["otwa_rate_reserve"] == "env"
+
+
+def test_a_burst_by_another_user_is_forgotten_once_it_stops(tmp_path: Path, ft: FakeTime) -> None:
+    """Another user spends 80 of one window at once, then nothing more. The pace the budget
+    learned from that window must fade (it stops sending, so it measures nothing later):
+    within a few windows it takes close to Otwa's whole limit again."""
+    b = make(tmp_path, ft, limit=90, window=60.0)
+    otwa = FixedWindow()
+    start = ft.now
+    b.acquire(KEY)
+    _, remaining, reset = otwa.hit(ft.now)
+    b.observe(KEY, remaining=remaining, reset_after=reset)
+    for _ in range(80):  # the other user's burst, right after our first answer
+        otwa.hit(ft.now + 0.01)
+    ours: list[float] = []
+    while ft.now < start + 10 * 60.0:
+        b.acquire(KEY)
+        ft.now += 0.05
+        allowed, remaining, reset = otwa.hit(ft.now)
+        assert allowed, "a 429 reached the budget"
+        ours.append(ft.now)
+        b.observe(KEY, remaining=remaining, reset_after=reset)
+    assert all(count <= 100 for count in otwa.counts.values())
+    starts = list(otwa.counts)
+    late = [sum(s <= t < s + 60.0 for t in ours) for s in starts[-3:-1]]
+    assert all(n >= 90 for n in late), late
+
+
+def test_a_429_is_a_hold_not_a_count_of_other_users(tmp_path: Path, ft: FakeTime) -> None:
+    """A 429 that says Remaining 0 while Otwa's window still had room (a proxy, a fault, Otwa
+    refusing early) holds every call until the reset, and is not read as another user's
+    spending: after the hold the budget takes close to the whole window again."""
+    b = make(tmp_path, ft, limit=90, window=60.0)
+    otwa = FixedWindow()
+    start = ft.now
+    for _ in range(3):
+        b.acquire(KEY)
+        ft.now += 0.05
+        _, remaining, reset = otwa.hit(ft.now)
+        b.observe(KEY, remaining=remaining, reset_after=reset)
+    b.acquire(KEY)
+    b.observe(KEY, remaining=0, reset_after=5.0, limited=True)  # a 429 with room left
+    assert b.usage(KEY)["foreign"] == 0
+    ours: list[float] = []
+    while ft.now < start + 4 * 60.0:
+        b.acquire(KEY)
+        ft.now += 0.05
+        allowed, remaining, reset = otwa.hit(ft.now)
+        assert allowed, "a 429 reached the budget"
+        ours.append(ft.now)
+        b.observe(KEY, remaining=remaining, reset_after=reset)
+    starts = list(otwa.counts)
+    later = [sum(s <= t < s + 60.0 for t in ours) for s in starts[1:3]]
+    assert all(n >= 90 for n in later), later
