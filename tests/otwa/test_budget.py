@@ -448,13 +448,14 @@ def test_a_429_is_a_hold_not_a_count_of_other_users(tmp_path: Path, ft: FakeTime
     b = make(tmp_path, ft, limit=90, window=60.0)
     otwa = FixedWindow()
     start = ft.now
-    for _ in range(3):
+    for _ in range(3):  # a few answers spread over the window's first seconds
         b.acquire(KEY)
-        ft.now += 0.05
+        ft.now += 2.0
         _, remaining, reset = otwa.hit(ft.now)
         b.observe(KEY, remaining=remaining, reset_after=reset)
     b.acquire(KEY)
-    b.observe(KEY, remaining=0, reset_after=5.0, limited=True)  # a 429 with room left
+    # A 429 with room left, the last answer of its window: everyone holds until the reset.
+    b.observe(KEY, remaining=0, reset_after=reset, limited=True)
     assert b.usage(KEY)["foreign"] == 0
     ours: list[float] = []
     while ft.now < start + 4 * 60.0:
