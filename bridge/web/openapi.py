@@ -330,6 +330,12 @@ _CSRF = {
 }
 CURSOR = r"^(?:-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?:.+)?(?![\s\S])"
 _LIMIT = _query("limit", "Rows per page.", {"type": "integer", "minimum": 1, "maximum": 500})
+# A filter's free text: what bridge.web.admin.filters accepts.
+_TEXT = {
+    "type": "string",
+    "maxLength": 128,
+    "pattern": "^[^\\u0000-\\u001f\\u007f]*(?![\\s\\S])",
+}
 _STATES = ["queued", "building", "writeback", "scheduled", "done", "failed", "dead", "cancelled"]
 
 
@@ -345,11 +351,7 @@ def _operation_filters() -> list[dict[str, Any]]:
             {"type": "string", "maxLength": 0, "description": "Empty: no bound."},
         ],
     }
-    text = {
-        "type": "string",
-        "maxLength": 128,
-        "pattern": "^[^\\u0000-\\u001f\\u007f]*(?![\\s\\S])",
-    }
+    text = _TEXT
     return [
         _query(
             "state",
@@ -517,9 +519,9 @@ def document() -> dict[str, Any]:
                 "Panel services and their Otwa servers (IPs, generation, state).",
                 _ok({"services": rows, "next": cursor}),
                 [
-                    _query("panel", "Only this panel.", {"type": "string"}),
-                    _query("service", "Only this service id.", {"type": "string"}),
-                    _query("state", "Only this service state.", {"type": "string"}),
+                    _query("panel", "Only this panel.", _TEXT),
+                    _query("service", "Only this service id.", _TEXT),
+                    _query("state", "Only this service state.", _TEXT),
                     _query("after", "The `next` cursor of the previous page.", {"type": "string"}),
                     _LIMIT,
                 ],
