@@ -12,7 +12,11 @@ generated section of BENCHMARKS.md, between ``<!-- bench:<name>:start -->`` and
 * ``ledger``: the monthly report over a million entries beside a plain GROUP BY
   (``bench.ledger_bench``);
 * ``ledger-intake``: hook latency with the ledger on vs off (``bench.ledger_intake``);
-* ``metrics``: scrape time at 1 k and 1 M operations (``bench.metrics_scrape``).
+* ``ledger-intake``: what booking costs a hook, the ledger on vs off (``bench.ledger_intake``);
+* ``metrics``: scrape time at 1 k and 1 M operations (``bench.metrics_scrape``);
+* ``edge``: slow clients against gunicorn alone and behind nginx, the highest steady
+  rate, five minutes at it, five minutes of faults with the worker SIGKILLed
+  (``bench.edge``).
 
 ``python -m bench.suite --only intake,sso`` runs some; ``--list`` names them.
 """
@@ -32,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 Formatter = Callable[[str], str]
+EDGE_REPORT = Path("bench/results/edge.md")  # bench.edge's own report, kept with the repo
 
 
 def fenced(output: str) -> str:
@@ -120,6 +125,12 @@ def steps() -> list[Step]:
             fenced,
         ),  # fmt: skip
         Step("metrics", "/metrics scrape time", [*py, "bench.metrics_scrape"], tables),
+        Step(
+            "edge",
+            "The edge under attack, load and faults",
+            [*py, "bench.edge", "--output", str(EDGE_REPORT)],
+            lambda _out: EDGE_REPORT.read_text(),
+        ),
     ]
 
 
