@@ -39,14 +39,16 @@ system-deps:
 	[ -f /usr/share/php/smarty4/Smarty.class.php ] || [ -f /usr/share/php/smarty3/Smarty.class.php ] \
 	  || missing="$$missing php-cgi smarty4"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium fonts-dejavu-core"; \
+	command -v promtool >/dev/null 2>&1 || missing="$$missing prometheus"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  echo "installing for tests/whmcs and tests/edge:$$missing"; \
+	  echo "installing for tests/whmcs, tests/edge and the metrics check:$$missing"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	    --no-install-recommends $$missing >/dev/null) \
 	    || echo "could not install$$missing: the tests that need them are skipped"; \
 	else \
-	  echo "missing for tests/whmcs and tests/edge:$$missing (apt-get install --no-install-recommends$$missing);" \
+	  echo "missing for tests/whmcs, tests/edge and the metrics check:$$missing" \
+	    "(apt-get install --no-install-recommends$$missing);" \
 	    "the tests that need them are skipped"; \
 	fi
 
