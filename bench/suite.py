@@ -11,7 +11,6 @@ generated section of BENCHMARKS.md, between ``<!-- bench:<name>:start -->`` and
 * ``sso``: the bridge's time per click and a click in a burst (``bench.sso_clicks``);
 * ``ledger``: the monthly report over a million entries beside a plain GROUP BY
   (``bench.ledger_bench``);
-* ``ledger-intake``: hook latency with the ledger on vs off (``bench.ledger_intake``);
 * ``ledger-intake``: what booking costs a hook, the ledger on vs off (``bench.ledger_intake``);
 * ``metrics``: scrape time at 1 k and 1 M operations (``bench.metrics_scrape``);
 * ``edge``: slow clients against gunicorn alone and behind nginx, the highest steady

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from bench import floor, report
 from bench.harness import RunConfig, run
+from bench.suite import markers
 from bench.systems import BaselineSystem
 
 
@@ -53,11 +54,13 @@ def test_harness_runs_the_baseline_end_to_end(tmp_path: Path) -> None:
     assert not any("disagreed" in n for n in result.notes)
 
     out = tmp_path / "BENCHMARKS.md"
-    out.write_text(f"# kept\n\n{report.START}\nold\n{report.END}\n\nkept too\n")
+    start, end = markers("burst-6")
+    out.write_text(f"# kept\n\n{start}\nold\n{end}\n\nkept too\n")
     report.write(out, [result])
     text = out.read_text()
     assert text.startswith("# kept") and text.rstrip().endswith("kept too")
     assert "old" not in text and "| metric | target | baseline |" in text
+    assert "### Provisioning burst: 6 orders" in text
 
 
 def test_the_sso_click_benchmark_runs_end_to_end(tmp_path: Path) -> None:
