@@ -1,4 +1,4 @@
-"""Taking SQLite's write lock quickly: shared by the store and the Otwa rate-limit budget.
+"""Taking SQLite's locks quickly: shared by the store and the Otwa rate-limit budget.
 
 A leaf module (stdlib only), so both bottom layers can use it without importing each other.
 """
@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 def begin_immediate(conn: sqlite3.Connection, timeout: float, busy_timeout_ms: int) -> None:
@@ -33,3 +37,38 @@ def begin_immediate(conn: sqlite3.Connection, timeout: float, busy_timeout_ms: i
                 pause = min(pause * 2, 0.004)
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+
+
+def retry_locked(step: Callable[[], T], deadline: float) -> T:
+    """Run ``step``, retrying it in short, growing pauses while SQLite says the file is
+    locked or busy, until ``deadline`` (``time.monotonic()``); then the error is raised."""
+    pause = 0.0005
+    while True:
+        try:
+            return step()
+        except sqlite3.OperationalError as exc:
+            message = str(exc)
+            if ("locked" not in message and "busy" not in message) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
+
+
+def ensure_wal(conn: sqlite3.Connection, deadline: float) -> None:
+    """Put ``conn``'s file in WAL mode, retrying until ``deadline``.
+
+    Processes opening a new file together (gunicorn's workers at a deploy) race for the
+    switch, which needs an exclusive lock, and SQLite refuses the loser at once, without its
+    busy handler. Once any process has switched, the mode is persistent and later openers
+    never ask for that lock: the switch is asked only when the file is not in WAL already.
+    """
+
+    def step() -> None:
+        (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
+        if str(mode).lower() == "wal":
+            return
+        (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
+        if str(mode).lower() != "wal":  # refused without an error: treat it like "locked"
+            raise sqlite3.OperationalError(f"database is locked (journal mode stayed {mode})")
+
+    retry_locked(step, deadline)

@@ -19,42 +19,13 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TypeVar
 
 from bridge.files import private_file
-from bridge.sqlite_lock import begin_immediate
+from bridge.sqlite_lock import begin_immediate, ensure_wal, retry_locked
 
 BUSY_TIMEOUT_MS = 10_000
-
-T = TypeVar("T")
-
-
-def _retry_locked(step: Callable[[], T], deadline: float) -> T:
-    """Run ``step``, retrying it while SQLite says the file is locked or busy."""
-    pause = 0.0005
-    while True:
-        try:
-            return step()
-        except sqlite3.OperationalError as exc:
-            message = str(exc)
-            if ("locked" not in message and "busy" not in message) or time.monotonic() > deadline:
-                raise
-        time.sleep(pause)
-        pause = min(pause * 2, 0.02)
-
-
-def _ensure_wal(conn: sqlite3.Connection, deadline: float) -> None:
-    def step() -> None:
-        (mode,) = conn.execute("PRAGMA journal_mode").fetchone()
-        if str(mode).lower() == "wal":
-            return
-        (mode,) = conn.execute("PRAGMA journal_mode = WAL").fetchone()
-        if str(mode).lower() != "wal":  # refused without an error: treat it like "locked"
-            raise sqlite3.OperationalError(f"database is locked (journal mode stayed {mode})")
-
-    _retry_locked(step, deadline)
 
 
 def _ensure_schema(
@@ -67,7 +38,7 @@ def _ensure_schema(
     def current() -> int:
         return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
-    if _retry_locked(current, deadline) == version:
+    if retry_locked(current, deadline) == version:
         return
     timeout = max(0.1, deadline - time.monotonic())
     begin_immediate(conn, timeout=timeout, busy_timeout_ms=BUSY_TIMEOUT_MS)
@@ -105,7 +76,7 @@ def open_shared_db(
     )
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        _ensure_wal(conn, deadline)
+        ensure_wal(conn, deadline)
         # A lost grant after a power cut only means a slightly generous budget.
         conn.execute("PRAGMA synchronous = NORMAL")
         _ensure_schema(conn, schema, version, drop, deadline)

@@ -27,7 +27,7 @@ import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
 from bridge.files import private_file, sqlite_companions, tighten
-from bridge.sqlite_lock import begin_immediate
+from bridge.sqlite_lock import begin_immediate, ensure_wal
 from bridge.store.migrations import migrations
 
 BUSY_TIMEOUT_MS = 5000
@@ -48,7 +48,8 @@ def connect(path: str | Path, *, migrate: bool = False) -> sqlite_utils.Database
         check_same_thread=False,
     )
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    _use_wal(conn)
+    if str(path) != ":memory:":  # an in-memory database has no WAL
+        ensure_wal(conn, time.monotonic() + BUSY_TIMEOUT_MS / 1000)
     conn.execute("PRAGMA synchronous = FULL")
     conn.execute("PRAGMA foreign_keys = ON")
     db = sqlite_utils.Database(conn)
@@ -57,23 +58,6 @@ def connect(path: str | Path, *, migrate: bool = False) -> sqlite_utils.Database
     if migrate:
         apply_migrations(db)
     return db
-
-
-def _use_wal(conn: sqlite3.Connection) -> None:
-    """Switch the file to WAL. On a new file, processes starting together (gunicorn's
-    workers, each migrating) race for the switch, and SQLite answers the loser
-    ``database is locked`` at once, without its busy handler: retry until the timeout."""
-    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
-    pause = 0.001
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode = WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(pause)
-            pause = min(pause * 2, 0.05)
 
 
 @contextmanager
