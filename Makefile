@@ -68,7 +68,8 @@ fmt: $(STAMP)
 docs: $(STAMP)
 	UPDATE_DOCS=1 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_docs.py -k generated
 
-# Every benchmark, each in its own process, into BENCHMARKS.md (bench/suite.py; ~30 min).
+# Every benchmark, each in its own process, into BENCHMARKS.md (bench/suite.py; ~1 h 45 min,
+# of which the edge's runs take ~1 h).
 # One step: make bench ONLY=intake. wrk drives the intake benchmark (installed when missing).
 bench: $(STAMP)
 	@command -v wrk >/dev/null 2>&1 || { \
