@@ -28,6 +28,7 @@ from bridge.panels import Panel, PanelConfigError, load_panels
 from bridge.settings import LoadedSettings, Settings, SettingsError, Source, load
 from bridge.sso.migrations import migrations as sso_tables
 from bridge.store.migrations import migrations as core_tables
+from bridge.store.plans import DatabasePlans
 
 EXTENSION = "otwa_bridge"
 # Every area's schema history, applied in this order (docs/architecture.md, SQLite rules).
@@ -144,7 +145,7 @@ def from_settings(
         otwa=otwa,
         otwa_destroy=destroy,
         budget=budget,
-        plans=PlanCache(otwa, monotonic=clock.monotonic),
+        plans=PlanCache(otwa, now=clock.now, shared=DatabasePlans(settings.database)),
         clock=clock,
         extras=loaded.extras,
     )

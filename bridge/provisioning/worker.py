@@ -7,7 +7,8 @@ follows every building server at once (and only when some build could have finis
 ``BUILD_MIN_SECONDS`` after it started), the hourly pruning of remembered hooks and
 of spent SSO link ids, and of finished operations (``PRUNE_AFTER_DAYS``), and the ledger's
 round per ``LEDGER_SAMPLE_INTERVAL`` (``upkeep``: wallet sample, renewals, runway, admin
-notices).
+notices), and Otwa's plan list, fetched again at half its cache lifetime so every process
+finds a fresh shared copy and no order spends a slot on it.
 """
 
 from __future__ import annotations
@@ -148,6 +149,23 @@ def prune_if_due(bridge: Bridge, db: sqlite_utils.Database) -> int:
     return pruned
 
 
+def refresh_plans_if_due(bridge: Bridge, db: sqlite_utils.Database) -> bool:
+    """At half the plan cache's lifetime, across every worker: ``GET /products`` into the
+    shared copy (bridge.otwa.plans). True when this call refreshed it. A refusal or an
+    outage is logged and tried again next interval: until then processes fetch on their own.
+    """
+    if not _due(db, "refresh_plans", bridge.clock.now(), bridge.plans.ttl / 2):
+        return False
+    # No retries and no waiting for a slot: a spent window means creates are using it.
+    client = bridge.client().with_options(priority="background", max_retries=0, budget_wait=0.0)
+    try:
+        bridge.plans.refresh(client)
+    except errors.OtwaError as exc:
+        log.info("plan list not refreshed: %s", exc)
+        return False
+    return True
+
+
 def work_once(bridge: Bridge, db: sqlite_utils.Database, owner: str) -> bool:
     """Run at most one due job and at most one batch poll; True when anything happened."""
     # Taking a lease needs no fsync: lost on a power cut, the job is simply claimed again.
@@ -156,6 +174,7 @@ def work_once(bridge: Bridge, db: sqlite_utils.Database, owner: str) -> bool:
     if job is not None:
         runner.execute(bridge, db, job)
     polled = poll_builds(bridge, db)
+    refresh_plans_if_due(bridge, db)
     prune_if_due(bridge, db)
     upkeep.ledger_if_due(bridge, db)
     return job is not None or polled
