@@ -107,7 +107,7 @@ class GroupProcess(Process):
             time.sleep(0.05)
 
     def stop(self) -> None:
-        self.kill_group(signal.SIGTERM)
+        self.kill_group(self.stop_signal)
 
 
 class E2EStack(Stack):

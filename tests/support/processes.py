@@ -7,6 +7,7 @@ the test's tmp dir (so a test can grep it for canary secrets), and can be SIGKIL
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,16 @@ class Process(Child):
         self, args: Sequence[str], log_path: Path, env: Mapping[str, str] | None = None
     ) -> None:
         super().__init__(args=args, log_path=log_path, env=dict(env or {}), cwd=ROOT)
+
+    @property
+    def stop_signal(self) -> int:
+        """SIGQUIT for gunicorn (``otwa-bridge serve``), SIGTERM for the others. A test's
+        clean-up needs no graceful drain, and gunicorn's (SIGTERM) keeps kept-alive
+        connections 2 s; its quick shutdown still lets every worker exit."""
+        return signal.SIGQUIT if "serve" in self.args else signal.SIGTERM
+
+    def stop(self) -> None:
+        self.kill(self.stop_signal)
 
 
 class Sandbox(SandboxProcess):
