@@ -101,8 +101,9 @@ def post(client: Any, body: Any, panel: str = "whmcs", **kw: Any) -> Any:
 
 
 # Kept by triggers from the tables above (migration m010_counters): they change exactly
-# when those do, so counting them again says nothing.
-DERIVED = ("counters", "status")
+# when those do, so counting them again says nothing. And read_cache: disposable copies of
+# Otwa's answers (a refusal that checked Otwa's plan list may leave that list shared).
+DERIVED = ("counters", "status", "read_cache")
 
 
 def snapshot(db_path: Path) -> dict[str, int]:
