@@ -187,11 +187,16 @@ def release(
     )
 
 
-def run_due(db: sqlite_utils.Database, *, now: float) -> bool:
-    """True while a ``run`` job is due and not taken: work waiting for Otwa's slots."""
+def run_due(db: sqlite_utils.Database, *, now: float, other_than: str | None = None) -> bool:
+    """True while a ``run`` job is due and not taken: work waiting for Otwa's slots.
+    ``other_than``: an operation whose own job does not count (a hook asking about the
+    orders before its own)."""
+    # The partial index (m011) holds only ready run jobs: queued write-backs cost nothing.
     row = db.execute(
-        "SELECT 1 FROM jobs WHERE state = 'ready' AND kind = 'run' AND run_after <= ? LIMIT 1",
-        [now],
+        "SELECT 1 FROM jobs INDEXED BY jobs_runs_due"
+        " WHERE state = 'ready' AND kind = 'run' AND run_after <= ? AND operation_id IS NOT ?"
+        " LIMIT 1",
+        [now, other_than],
     ).fetchone()
     return row is not None
 

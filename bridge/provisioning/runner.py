@@ -333,25 +333,35 @@ SPENT_REASON = "the shared Otwa request budget is used up for now"
 def queue_while_spent(
     db: sqlite_utils.Database, bridge: Bridge, command: Command, operation_id: str
 ) -> Outcome | None:
-    """Inside the hook's record transaction: when this process knows Otwa's budget has no
-    background slot before some time T (``Budget.spent_until``, no database round trip),
-    make a queued create's job due at T and return the reply (202, queued); else None and
-    the hook tries the work inline as usual."""
+    """Inside the hook's record transaction, for a create: return the reply (202, queued)
+    instead of trying it inline when
+
+    * this process knows Otwa's budget has no background slot before some time T
+      (``Budget.spent_until``, no database round trip): the job is due at T; or
+    * earlier orders are due and waiting for the worker (a burst's backlog): the job is due
+      now, behind them. Trying it inline would take a slot ahead of orders that came first,
+      and hold the hook while the worker spends the window.
+
+    Otherwise None, and the hook tries the work inline as usual."""
     if command.action not in _QUEUE_WHILE_SPENT:
         return None
     api_key = bridge.settings.otwa_api_key.get_secret_value()
+    now = bridge.clock.now()
     until = bridge.budget.spent_until(api_key, priority="background")
+    reason: str | None = SPENT_REASON
     if until is None:
-        return None
+        if not jobs.run_due(db, now=now, other_than=operation_id):
+            return None
+        until, reason = now, None  # not trouble: just not first in line
     op = ops.get(db, operation_id)
     if op is None or op["state"] != ops.QUEUED:
         return None  # e.g. a retried create answered from its existing operation
     job = jobs.open_job(db, operation_id, ("run",))
     if job is None or job["state"] != jobs.READY or job["attempts"]:
         return None
-    now = bridge.clock.now()
     jobs.postpone(db, job["id"], until=until)
-    ops.note_trouble(db, op, SPENT_REASON, now=now)
+    if reason is not None:
+        ops.note_trouble(db, op, reason, now=now)
     return ops.render(op)
 
 

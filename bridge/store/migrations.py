@@ -290,3 +290,14 @@ def m010_counters(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS operations_created ON operations(created_at, id)")
     db.execute("CREATE INDEX IF NOT EXISTS operations_updated ON operations(updated_at, id)")
     db.execute("CREATE INDEX IF NOT EXISTS jobs_dead ON jobs(state, updated_at)")
+
+
+@migrations()
+def m011_runs_due_index(db: sqlite_utils.Database) -> None:
+    """Whether any order is due and waiting (``jobs.run_due``), asked by every create hook
+    outside a spent window: answered from this partial index, however many write-backs
+    are queued beside the orders."""
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS jobs_runs_due ON jobs(run_after)"
+        " WHERE state = 'ready' AND kind = 'run'"
+    )
