@@ -42,6 +42,23 @@ def test_a_bad_value_names_the_variable(command: list[str], tmp_path: Path) -> N
     _one_line_exit_2(r, "BRIDGE_OTWA_TIMEOUT='abc'", "number")
 
 
+@pytest.mark.parametrize(
+    "command", [["serve"], ["migrate"], ["worker"], ["ops", "list"], ["ledger", "runway"]]
+)
+@pytest.mark.parametrize("where", ["under a file", "not a database"])
+def test_a_database_that_cannot_be_opened_is_one_line(
+    command: list[str], where: str, tmp_path: Path
+) -> None:
+    # A typo'd BRIDGE_DATABASE: its folder cannot be made (a file is in the way), or it
+    # names some other file. Before, each printed a traceback (serve: from every worker).
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("not a folder, not a database\n")
+    path = blocker / "bridge.sqlite" if where == "under a file" else blocker
+    r = cli(*command, env={"BRIDGE_DATABASE": str(path)})
+    _one_line_exit_2(r, f"cannot open the database {path}", "BRIDGE_DATABASE")
+    assert blocker.read_text() == "not a folder, not a database\n"  # left as it was
+
+
 def test_a_missing_config_file_is_not_silently_empty(tmp_path: Path) -> None:
     r = cli("migrate", env={"BRIDGE_CONFIG": str(tmp_path / "nope.toml")})
     _one_line_exit_2(r, "nope.toml does not exist", "BRIDGE_CONFIG")

@@ -10,12 +10,26 @@ stderr and exit status 2, never a traceback. One module per group of commands: `
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
+from bridge import store
 from bridge.cli import admin, config, data, ledger, ops, run, send
+from bridge.cli.common import fail
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group; a database that cannot be opened ends any command in one line."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except store.CannotOpen as exc:
+            fail(str(exc))
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="otwa-bridge")
 def main() -> None:
     """Billing-panel hooks in, Otwa Cloud servers out, exactly once."""

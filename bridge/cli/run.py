@@ -31,6 +31,7 @@ def serve(bind: str, workers: int, metrics_bind: str | None) -> None:
     if metrics_bind is not None:
         os.environ["BRIDGE_METRICS_BIND"] = metrics_bind  # the gunicorn workers read it too
     bridge = build_bridge()  # fail here, in one line, rather than in every gunicorn worker
+    bridge.migrate()  # once, before the workers start (they find nothing left to do)
     binds = [bind]
     if bridge.settings.metrics_bind:
         if bridge.settings.metrics_bind == bind:

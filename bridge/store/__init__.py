@@ -33,9 +33,37 @@ from bridge.store.migrations import migrations
 BUSY_TIMEOUT_MS = 5000
 
 
+class CannotOpen(Exception):
+    """The database file cannot be opened or created (a folder that does not exist and
+    cannot be made, no permission, not a database). The message names the path and says
+    what to change; the CLI prints it as one line (exit 2)."""
+
+
 def connect(path: str | Path, *, migrate: bool = False) -> sqlite_utils.Database:
     """Open ``path`` with the connection rules; optionally migrate. A new file (and any
-    folder made for it) is private: 0600 and 0700 (bridge.files), its -wal/-shm too."""
+    folder made for it) is private: 0600 and 0700 (bridge.files), its -wal/-shm too.
+    Raises :class:`CannotOpen` when the file cannot be opened or created."""
+    try:
+        conn = _open(path)
+    except (OSError, sqlite3.DatabaseError) as exc:
+        if "locked" in str(exc):
+            raise
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise CannotOpen(
+            f"cannot open the database {path}: {reason}; set BRIDGE_DATABASE to the bridge's "
+            "database file, in a folder the bridge may write"
+        ) from exc
+    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    db = sqlite_utils.Database(conn)
+    if str(path) != ":memory:":
+        setattr(db, _PATH, str(Path(path).resolve()))
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+def _open(path: str | Path) -> sqlite3.Connection:
     if str(path) != ":memory:":
         private_file(path)
         for companion in sqlite_companions(path)[1:]:
@@ -47,17 +75,14 @@ def connect(path: str | Path, *, migrate: bool = False) -> sqlite_utils.Database
         isolation_level=None,
         check_same_thread=False,
     )
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    if str(path) != ":memory:":  # an in-memory database has no WAL
-        ensure_wal(conn, time.monotonic() + BUSY_TIMEOUT_MS / 1000)
-    conn.execute("PRAGMA synchronous = FULL")
-    conn.execute("PRAGMA foreign_keys = ON")
-    db = sqlite_utils.Database(conn)
-    if str(path) != ":memory:":
-        setattr(db, _PATH, str(Path(path).resolve()))
-    if migrate:
-        apply_migrations(db)
-    return db
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if str(path) != ":memory:":  # an in-memory database has no WAL
+            ensure_wal(conn, time.monotonic() + BUSY_TIMEOUT_MS / 1000)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 @contextmanager

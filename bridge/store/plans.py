@@ -34,7 +34,7 @@ class DatabasePlans:
                 .execute("SELECT value, fetched_at FROM read_cache WHERE key = ?", [KEY])
                 .fetchone()
             )
-        except (sqlite3.Error, OSError) as exc:  # not migrated yet, locked: ask Otwa instead
+        except (sqlite3.Error, OSError, store.CannotOpen) as exc:  # not migrated, locked
             log.info("no shared plan list: %s", exc)
             return None
         if row is None or row[0] is None or row[1] <= 0:
@@ -60,5 +60,5 @@ class DatabasePlans:
                     " fetched_at = excluded.fetched_at",
                     [KEY, value, fetched_at],
                 )
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, store.CannotOpen) as exc:
             log.warning("could not share the plan list: %s", exc)
