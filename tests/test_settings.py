@@ -148,3 +148,24 @@ def test_without_a_config_file_the_packaged_example_is_used(tmp_path: Path) -> N
     bridge = runtime.build({"CONFIG": str(ROOT / "config" / "bridge.toml")}, env={})
     assert sorted(bridge.panels) == ["generic", "whmcs"]
     assert (ROOT / "config" / "bridge.toml").read_text() == settings.packaged_config()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["serve", "--bind", "nonsense"], "'nonsense' is not host:port"),
+        (["serve", "--bind", "127.0.0.1:99999"], "is not host:port"),
+        (["serve", "--workers", "0"], "--workers"),
+        (["dev", "--bind", "localhost"], "is not host:port"),
+        (["dev", "--workers", "-1"], "--workers"),
+    ],
+)
+def test_a_listener_gunicorn_cannot_use_is_refused_before_anything_starts(
+    args: list[str], needle: str, tmp_path: Path
+) -> None:
+    # gunicorn would retry a bad address for seconds, and serve nothing with no workers.
+    database = tmp_path / "bridge.sqlite"
+    r = cli(*args, env={"BRIDGE_DATABASE": str(database)})
+    assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+    assert needle in r.stderr, r.stderr
+    assert not database.exists()  # nothing was started or created

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, TypeVar
 
@@ -14,11 +15,38 @@ if TYPE_CHECKING:
     pass
 
 T = TypeVar("T")
+# host:port, the host a name, an IPv4 address or a bracketed IPv6 one (as gunicorn takes it).
+_HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
+
+
+def _host_port(_ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse a listen address gunicorn would retry for seconds and then give up on."""
+    if value is None:
+        return None
+    match = _HOST_PORT.match(value)
+    if match is None or not 0 < int(match.group(2)) < 65536:
+        raise click.BadParameter(
+            f"{value!r} is not host:port (for example 127.0.0.1:8700 or [::1]:8700)",
+            param=param,
+        )
+    return value
 
 
 @click.command()
-@click.option("--bind", default="127.0.0.1:8700", show_default=True, help="host:port to listen on.")
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+@click.option(
+    "--bind",
+    default="127.0.0.1:8700",
+    show_default=True,
+    callback=_host_port,
+    help="host:port to listen on.",
+)
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes.",
+)
 @click.option(
     "--metrics-bind",
     default=None,
@@ -82,7 +110,13 @@ def sandbox(
 
 
 @click.command()
-@click.option("--bind", default="127.0.0.1:8700", show_default=True, help="Bridge host:port.")
+@click.option(
+    "--bind",
+    default="127.0.0.1:8700",
+    show_default=True,
+    callback=_host_port,
+    help="Bridge host:port.",
+)
 @click.option("--sandbox-port", default=8780, show_default=True, type=int)
 @click.option(
     "--panel-port",
@@ -99,7 +133,13 @@ def sandbox(
     help="Sandbox clock speed (60: a build takes seconds); the bridge's timing settings "
     "are scaled to match.",
 )
-@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes.")
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes.",
+)
 def dev(bind: str, sandbox_port: int, panel_port: int, time_scale: float, workers: int) -> None:
     """Run sandbox + bridge + worker + a demo panel together (what `make run` does);
     Ctrl-C stops all."""
