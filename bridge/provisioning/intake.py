@@ -32,6 +32,22 @@ def _hold(bridge: Bridge) -> float:
     return max(0.0, bridge.settings.inline_hold_seconds)
 
 
+def _enqueue(
+    db: sqlite_utils.Database, bridge: Bridge, op: dict[str, Any], kind: str, now: float
+) -> str:
+    """Queue the just-recorded operation's job, held for the hook's inline attempt; its id.
+    A read is tried once; anything else up to ``JOB_MAX_ATTEMPTS``."""
+    jobs.enqueue(
+        db,
+        op,
+        kind,
+        now=now,
+        max_attempts=1 if kind == "read" else bridge.settings.job_max_attempts,
+        delay=_hold(bridge),
+    )
+    return str(op["id"])
+
+
 def _placement(bridge: Bridge, command: Command, generation: int) -> dict[str, Any]:
     return dataclasses.asdict(bridge.catalog.place(command, generation))
 
@@ -152,16 +168,7 @@ def _record_for_service(
         key=key,
         server_id=service.get("server_id"),
     )
-    kind = "read" if action in ops.READ_ACTIONS else "run"
-    jobs.enqueue(
-        db,
-        op,
-        kind,
-        now=now,
-        max_attempts=1 if kind == "read" else bridge.settings.job_max_attempts,
-        delay=_hold(bridge),
-    )
-    return str(op["id"])
+    return _enqueue(db, bridge, op, "read" if action in ops.READ_ACTIONS else "run", now)
 
 
 def _placement_for_reinstall(bridge: Bridge, command: Command) -> dict[str, Any]:
@@ -253,15 +260,7 @@ def _record_create(db: sqlite_utils.Database, command: Command, bridge: Bridge, 
         params={**command.params, "placement": placement},
         key=key,
     )
-    jobs.enqueue(
-        db,
-        op,
-        "run",
-        now=now,
-        max_attempts=bridge.settings.job_max_attempts,
-        delay=_hold(bridge),
-    )
-    return str(op["id"])
+    return _enqueue(db, bridge, op, "run", now)
 
 
 def _grace_left(op: dict[str, Any], now: float) -> float:
@@ -351,15 +350,7 @@ def _record_adopt(db: sqlite_utils.Database, command: Command, bridge: Bridge, n
         params={"server_id": server_id, "previous": previous},
         server_id=server_id,
     )
-    jobs.enqueue(
-        db,
-        op,
-        "run",
-        now=now,
-        max_attempts=bridge.settings.job_max_attempts,
-        delay=_hold(bridge),
-    )
-    return str(op["id"])
+    return _enqueue(db, bridge, op, "run", now)
 
 
 def reopen(
