@@ -5,16 +5,14 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from bridge.cli.common import build_bridge, fail
 
-if TYPE_CHECKING:
-    pass
-
-T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 # host:port, the host a name, an IPv4 address or a bracketed IPv6 one (as gunicorn takes it).
 _HOST_PORT = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([0-9]{1,5})$")
 
@@ -32,21 +30,26 @@ def _host_port(_ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
-@click.command()
-@click.option(
-    "--bind",
-    default="127.0.0.1:8700",
-    show_default=True,
-    callback=_host_port,
-    help="host:port to listen on.",
-)
-@click.option(
+def _bind_option(help_text: str) -> Callable[[F], F]:
+    """``--bind host:port``, checked (serve and dev)."""
+    return click.option(
+        "--bind", default="127.0.0.1:8700", show_default=True, callback=_host_port, help=help_text
+    )
+
+
+# gunicorn worker processes (serve and dev).
+_workers_option = click.option(
     "--workers",
     default=2,
     show_default=True,
     type=click.IntRange(1, 64),
     help="gunicorn worker processes.",
 )
+
+
+@click.command()
+@_bind_option("host:port to listen on.")
+@_workers_option
 @click.option(
     "--metrics-bind",
     default=None,
@@ -110,13 +113,7 @@ def sandbox(
 
 
 @click.command()
-@click.option(
-    "--bind",
-    default="127.0.0.1:8700",
-    show_default=True,
-    callback=_host_port,
-    help="Bridge host:port.",
-)
+@_bind_option("Bridge host:port.")
 @click.option("--sandbox-port", default=8780, show_default=True, type=int)
 @click.option(
     "--panel-port",
@@ -133,13 +130,7 @@ def sandbox(
     help="Sandbox clock speed (60: a build takes seconds); the bridge's timing settings "
     "are scaled to match.",
 )
-@click.option(
-    "--workers",
-    default=2,
-    show_default=True,
-    type=click.IntRange(1, 64),
-    help="gunicorn worker processes.",
-)
+@_workers_option
 def dev(bind: str, sandbox_port: int, panel_port: int, time_scale: float, workers: int) -> None:
     """Run sandbox + bridge + worker + a demo panel together (what `make run` does);
     Ctrl-C stops all."""
