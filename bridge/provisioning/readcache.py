@@ -11,6 +11,8 @@ booking's end, and only then ask themselves. A failed read is kept too, for at m
 Values are JSON and never secret (no credentials, no login links). No transaction is held
 across the Otwa call; the rows are disposable (non-durable writes: a lost row costs one
 call). Changes made through operations mark the server's rows stale (:func:`forget`).
+The ``plans`` row is not this module's: bridge.store.plans keeps Otwa's plan list there for
+the plan cache, which lives below this layer.
 """
 
 from __future__ import annotations

@@ -161,7 +161,8 @@ def m004_service_owner(db: sqlite_utils.Database) -> None:
 @migrations()
 def m005_read_cache(db: sqlite_utils.Database) -> None:
     """Short-lived answers of Otwa reads shared by every process (client-area page views,
-    the admin tab, usage and reconcile reads). Owned by bridge.provisioning.readcache.
+    the admin tab, usage and reconcile reads). Owned by bridge.provisioning.readcache, but
+    for the ``plans`` row: Otwa's plan list, kept by bridge.store.plans.
 
     Never holds a secret: server summaries, live stats, the catalog; no credentials, no
     login links. Rows are disposable: deleting them only costs an Otwa call."""
