@@ -283,6 +283,20 @@ def run(plan: Plan) -> int:
         stop_all()
 
 
+def _activate() -> str:
+    """``source <venv>/bin/activate && `` for the virtualenv this bridge runs from (relative
+    when it is below the current folder: ``.venv`` in a checkout), or nothing outside one,
+    so the tour's commands find ``otwa-bridge`` however it was installed."""
+    if sys.prefix == sys.base_prefix:
+        return ""
+    venv = Path(sys.prefix)
+    try:
+        venv = venv.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    return f"source {venv}/bin/activate && "
+
+
 def banner(plan: Plan, config_shown: str) -> str:
     """The ready-to-paste instructions printed once the stack answers."""
     bridge_url = public_url(plan.bind)
@@ -290,7 +304,8 @@ def banner(plan: Plan, config_shown: str) -> str:
     faster = (
         ""
         if plan.time_scale != 1
-        else '\n  # a build takes 1-2 minutes at clock x1; make run ARGS="--time-scale 60": seconds'
+        else "\n  # a build takes 1-2 minutes at clock x1; with dev --time-scale 60"
+        ' (make run ARGS="--time-scale 60"): seconds'
     )
     return f"""
 otwa-bridge is running.
@@ -304,7 +319,7 @@ otwa-bridge is running.
 
 Try it, in another shell:
 
-  source .venv/bin/activate && source {DEV_ENV}
+  {_activate()}source {DEV_ENV}
   {send} --panel generic create --service demo-1 --product starter \\
       --client 7 --option os=ubuntu-24.04
   otwa-bridge ops list{faster}

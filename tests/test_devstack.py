@@ -273,3 +273,18 @@ def test_demo_wiring_leaves_configured_panels_alone() -> None:
         "http://127.0.0.1:8790",
     )
     assert mine.config_text is None and not mine.whmcs
+
+
+def test_the_tour_activates_the_environment_the_bridge_runs_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pip install .` into any virtualenv: the tour names that one, not a checkout's .venv."""
+    from bridge.devstack import _activate
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "prefix", "/opt/otwa/venv")
+    assert _activate() == "source /opt/otwa/venv/bin/activate && "
+    monkeypatch.setattr(sys, "prefix", str(tmp_path / "env"))
+    assert _activate() == "source env/bin/activate && "
+    monkeypatch.setattr(sys, "prefix", sys.base_prefix)  # no virtualenv: nothing to activate
+    assert _activate() == ""
